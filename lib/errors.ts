@@ -1,0 +1,181 @@
+/**
+ * Python's OS error tree (PEP 3151) for JavaScript, and the one place where an
+ * errno chooses its class. The native layer builds every error it throws
+ * through the factory registered at the bottom of this file.
+ *
+ * Source: CPython `Objects/exceptions.c` (OSError's constructor picks the
+ * subclass from errno), `socket.gaierror`, `socket.herror`.
+ */
+import { constants as osConstants } from 'node:os';
+import { native } from './native.js';
+
+const E = osConstants.errno as Record<string, number>;
+
+/** Symbolic errno names by number ('ECONNREFUSED' for 111 on Linux). */
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(E)) if (!errnoNames.has(value)) errnoNames.set(value, name);
+// EWOULDBLOCK === EAGAIN on Linux: keep Python's name for 11, 'EAGAIN'.
+
+type OSErrorClass = new (errno: number, strerror: string) => OSError;
+
+/** errno -> subclass; filled in once the classes exist. */
+const byErrno = new Map<number, OSErrorClass>();
+
+/**
+ * `OSError` (alias `error`): an operating-system error.
+ *
+ * - `new OSError(errno, strerror)` returns the subclass that errno maps to, as
+ *   Python's does: `new OSError(11, 'x') instanceof BlockingIOError`. Its
+ *   message is `[Errno N] strerror`.
+ * - `new OSError(message)` has `errno === null` and `strerror === null`.
+ *
+ * Fields: `errno` (positive OS number, or the negative `EAI_*` number of a
+ * `gaierror`, or null), `strerror`, `code` (the symbolic name, set when errno
+ * is), `syscall` (the failing call, when one failed).
+ *
+ * Source: Python's `OSError`, errno(3), strerror(3).
+ */
+export class OSError extends Error {
+  /** The OS error number, or null. */
+  declare errno: number | null;
+  /** The OS's text for errno (strerror(3)), or null. */
+  declare strerror: string | null;
+  /** The symbolic errno name ('ECONNREFUSED'), when errno is set. */
+  declare code?: string;
+  /** The system call that failed, when one did. */
+  declare syscall?: string;
+
+  constructor(errnoOrMessage?: number | string, strerror?: string) {
+    if (new.target === OSError && typeof errnoOrMessage === 'number' && strerror !== undefined) {
+      const Sub = byErrno.get(errnoOrMessage);
+      if (Sub) return new Sub(errnoOrMessage, strerror);
+    }
+    const hasErrno = typeof errnoOrMessage === 'number' && strerror !== undefined;
+    super(hasErrno ? `[Errno ${errnoOrMessage}] ${strerror}` : errnoOrMessage === undefined ? '' : String(errnoOrMessage));
+    this.errno = hasErrno ? (errnoOrMessage as number) : null;
+    this.strerror = hasErrno ? String(strerror) : null;
+    if (hasErrno) {
+      const name = errnoNames.get(errnoOrMessage as number);
+      if (name !== undefined) this.code = name;
+    }
+  }
+}
+
+function named<T extends abstract new (...args: never[]) => Error>(cls: T, name: string): T {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  return cls;
+}
+named(OSError, 'OSError');
+
+/** EAGAIN/EWOULDBLOCK, EALREADY, EINPROGRESS: the operation would block. */
+export class BlockingIOError extends OSError {}
+/** Base of the connection errors. */
+export class ConnectionError extends OSError {}
+/** EPIPE, ESHUTDOWN: writing to a closed connection. */
+export class BrokenPipeError extends ConnectionError {}
+/** ECONNABORTED. */
+export class ConnectionAbortedError extends ConnectionError {}
+/** ECONNREFUSED: nothing listens at the address. */
+export class ConnectionRefusedError extends ConnectionError {}
+/** ECONNRESET: the peer reset the connection. */
+export class ConnectionResetError extends ConnectionError {}
+/** EINTR. */
+export class InterruptedError extends OSError {}
+/**
+ * ETIMEDOUT from the kernel, and the library's own timeout:
+ * `new TimeoutError('timed out')`, with `errno` and `strerror` null.
+ * Alias: `timeout`.
+ */
+export class TimeoutError extends OSError {}
+/** EACCES, EPERM. */
+export class PermissionError extends OSError {}
+/** ENOENT (an AF_UNIX path that does not exist). */
+export class FileNotFoundError extends OSError {}
+/** EEXIST. */
+export class FileExistsError extends OSError {}
+/** EISDIR. */
+export class IsADirectoryError extends OSError {}
+/** ENOTDIR. */
+export class NotADirectoryError extends OSError {}
+/** ECHILD. */
+export class ChildProcessError extends OSError {}
+/** ESRCH. */
+export class ProcessLookupError extends OSError {}
+
+/**
+ * A resolver failure from getaddrinfo(3): `errno` is the `EAI_*` number
+ * (negative on Linux), `strerror` the gai_strerror(3) text. Never mapped by
+ * errno. Source: Python's `socket.gaierror`.
+ */
+export class gaierror extends OSError {}
+/** A legacy resolver (h_errno) failure. Source: Python's `socket.herror`. */
+export class herror extends OSError {}
+
+/**
+ * Python's `KeyError`, for lookups of objects that were never registered.
+ * Source: Python's `KeyError`.
+ */
+export class KeyError extends Error {}
+named(KeyError, 'KeyError');
+
+const classes = {
+  BlockingIOError, ConnectionError, BrokenPipeError, ConnectionAbortedError, ConnectionRefusedError,
+  ConnectionResetError, InterruptedError, TimeoutError, PermissionError, FileNotFoundError, FileExistsError,
+  IsADirectoryError, NotADirectoryError, ChildProcessError, ProcessLookupError, gaierror, herror,
+};
+for (const [name, cls] of Object.entries(classes)) named(cls, name);
+
+const table: [OSErrorClass, string[]][] = [
+  [BlockingIOError, ['EAGAIN', 'EWOULDBLOCK', 'EALREADY', 'EINPROGRESS']],
+  [BrokenPipeError, ['EPIPE', 'ESHUTDOWN']],
+  [ConnectionAbortedError, ['ECONNABORTED']],
+  [ConnectionRefusedError, ['ECONNREFUSED']],
+  [ConnectionResetError, ['ECONNRESET']],
+  [InterruptedError, ['EINTR']],
+  [TimeoutError, ['ETIMEDOUT']],
+  [PermissionError, ['EACCES', 'EPERM']],
+  [FileNotFoundError, ['ENOENT']],
+  [FileExistsError, ['EEXIST']],
+  [IsADirectoryError, ['EISDIR']],
+  [NotADirectoryError, ['ENOTDIR']],
+  [ChildProcessError, ['ECHILD']],
+  [ProcessLookupError, ['ESRCH']],
+];
+for (const [cls, names] of table) for (const n of names) if (E[n] !== undefined) byErrno.set(E[n], cls);
+errnoNames.set(E.EAGAIN, 'EAGAIN');
+
+/** Python's alias: `socket.error is OSError`. */
+export const error = OSError;
+/** Python's alias: `socket.timeout is TimeoutError`. */
+export const timeout = TimeoutError;
+
+const eaiNames = new Map<number, string>();
+for (const [name, value] of Object.entries(native.constants)) if (name.startsWith('EAI_')) eaiNames.set(value, name);
+
+/** Kinds of error the native layer asks for (native/errors.h ErrorKind). */
+const enum Kind {
+  Errno = 0,
+  Timeout = 1,
+  Gai = 2,
+  Message = 3,
+}
+
+function fromNative(kind: Kind, code: number, text: string, syscall: string | undefined): Error {
+  let e: OSError;
+  switch (kind) {
+    case Kind.Timeout:
+      return new TimeoutError('timed out');
+    case Kind.Message:
+      return new OSError(text);
+    case Kind.Gai:
+      e = new gaierror(code, text);
+      e.code = eaiNames.get(code);
+      break;
+    default:
+      e = new OSError(code, text);
+  }
+  if (syscall !== undefined) e.syscall = syscall;
+  return e;
+}
+
+native.set_error_factory(fromNative);

@@ -1,0 +1,254 @@
+/**
+ * sockmode: the operating system's own socket modes with Python's `socket`
+ * API. `import * as socket from 'sockmode'`, then everything reads as in
+ * Python: `socket.socket()`, `s.settimeout(3)`, `socket.setdefaulttimeout(5)`,
+ * `catch (e) { if (e instanceof socket.timeout) ... }`.
+ *
+ * Source: Python's `socket` module (`Lib/socket.py`, `Modules/socketmodule.c`).
+ */
+import { hostname } from 'node:os';
+import { int, optInt, pyRepr } from './args.js';
+import { OSError } from './errors.js';
+import { native } from './native.js';
+import { Address, Socket, SockAddress } from './socket.js';
+
+export * from './errors.js';
+export { getdefaulttimeout, setdefaulttimeout } from './timeout.js';
+export { Socket };
+export type { Address, BytesLike, IPv4Address, IPv6Address, SockAddress, UnixAddress } from './socket.js';
+
+const C = native.constants;
+
+/** Address families. Source: socket(2), address_families(7). */
+export const AF_INET = C.AF_INET, AF_INET6 = C.AF_INET6, AF_UNIX = C.AF_UNIX, AF_UNSPEC = C.AF_UNSPEC;
+/** Socket types; `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are flags to or into the type (Linux, BSD). */
+export const SOCK_STREAM = C.SOCK_STREAM, SOCK_DGRAM = C.SOCK_DGRAM, SOCK_SEQPACKET = C.SOCK_SEQPACKET,
+  SOCK_RAW = C.SOCK_RAW;
+/** `undefined` where the platform has no such flag (macOS). */
+export const SOCK_NONBLOCK: number | undefined = C.SOCK_NONBLOCK, SOCK_CLOEXEC: number | undefined = C.SOCK_CLOEXEC;
+/** Socket-level options. Source: socket(7). */
+export const SOL_SOCKET = C.SOL_SOCKET, SO_REUSEADDR = C.SO_REUSEADDR, SO_ERROR = C.SO_ERROR, SO_TYPE = C.SO_TYPE,
+  SO_RCVBUF = C.SO_RCVBUF, SO_SNDBUF = C.SO_SNDBUF, SO_KEEPALIVE = C.SO_KEEPALIVE, SO_LINGER = C.SO_LINGER,
+  SO_RCVTIMEO = C.SO_RCVTIMEO, SO_SNDTIMEO = C.SO_SNDTIMEO, SO_BROADCAST = C.SO_BROADCAST,
+  SO_ACCEPTCONN = C.SO_ACCEPTCONN;
+/** `undefined` where the platform lacks them. */
+export const SO_REUSEPORT: number | undefined = C.SO_REUSEPORT, SO_DOMAIN: number | undefined = C.SO_DOMAIN,
+  SO_PROTOCOL: number | undefined = C.SO_PROTOCOL;
+/** Protocol levels and options. Source: ip(7), ipv6(7), tcp(7). */
+export const IPPROTO_IP = C.IPPROTO_IP, IPPROTO_TCP = C.IPPROTO_TCP, IPPROTO_UDP = C.IPPROTO_UDP,
+  IPPROTO_IPV6 = C.IPPROTO_IPV6, TCP_NODELAY = C.TCP_NODELAY, IPV6_V6ONLY = C.IPV6_V6ONLY;
+/** Flags of recv/send. Source: recv(2), send(2). */
+export const MSG_PEEK = C.MSG_PEEK, MSG_DONTWAIT = C.MSG_DONTWAIT, MSG_WAITALL = C.MSG_WAITALL, MSG_OOB = C.MSG_OOB;
+/** `undefined` where the platform lacks it; sockmode sends never raise SIGPIPE either way. */
+export const MSG_NOSIGNAL: number | undefined = C.MSG_NOSIGNAL;
+/** `shutdown()` directions. Source: shutdown(2). */
+export const SHUT_RD = C.SHUT_RD, SHUT_WR = C.SHUT_WR, SHUT_RDWR = C.SHUT_RDWR;
+/** The kernel's listen backlog limit. Source: listen(2). */
+export const SOMAXCONN = C.SOMAXCONN;
+/** getaddrinfo flags. Source: getaddrinfo(3). */
+export const AI_PASSIVE = C.AI_PASSIVE, AI_CANONNAME = C.AI_CANONNAME, AI_NUMERICHOST = C.AI_NUMERICHOST,
+  AI_NUMERICSERV = C.AI_NUMERICSERV, AI_ADDRCONFIG = C.AI_ADDRCONFIG, AI_V4MAPPED = C.AI_V4MAPPED, AI_ALL = C.AI_ALL;
+/** getaddrinfo error numbers, as `gaierror.errno` carries them (negative on Linux). */
+export const EAI_AGAIN = C.EAI_AGAIN, EAI_BADFLAGS = C.EAI_BADFLAGS, EAI_FAIL = C.EAI_FAIL,
+  EAI_FAMILY = C.EAI_FAMILY, EAI_MEMORY = C.EAI_MEMORY, EAI_NONAME = C.EAI_NONAME, EAI_SERVICE = C.EAI_SERVICE,
+  EAI_SOCKTYPE = C.EAI_SOCKTYPE, EAI_SYSTEM = C.EAI_SYSTEM, EAI_OVERFLOW = C.EAI_OVERFLOW;
+/** `undefined` where the platform lacks them. */
+export const EAI_NODATA: number | undefined = C.EAI_NODATA, EAI_ADDRFAMILY: number | undefined = C.EAI_ADDRFAMILY;
+
+/**
+ * Creates a socket: `new Socket(family, type, proto, fileno)`.
+ * See {@link Socket} for the mode it starts in and the errors.
+ * Source: socket(2), Python's `socket.socket()`.
+ */
+export function socket(family?: number, type?: number, proto?: number, fileno?: number | null): Socket {
+  return new Socket(family, type, proto, fileno);
+}
+
+/**
+ * A pair of connected sockets `[a, b]` (default AF_UNIX, SOCK_STREAM), each
+ * close-on-exec and in the default timeout's mode.
+ * @throws OSError from socketpair(2) (EOPNOTSUPP 95, EAFNOSUPPORT 97).
+ * Source: socketpair(2), Python's `socket.socketpair()`.
+ */
+export function socketpair(family?: number, type?: number, proto?: number): [Socket, Socket] {
+  const f = optInt(family, C.AF_UNIX, 'family');
+  const t = optInt(type, C.SOCK_STREAM, 'type');
+  const p = optInt(proto, 0, 'proto');
+  const [a, b] = native.socketpair(f, t, p);
+  const made: Socket[] = [];
+  try {
+    made.push(new Socket(f, t, p, a));
+    made.push(new Socket(f, t, p, b));
+  } catch (e) {
+    for (const fd of [a, b].slice(made.length)) native.close(fd);
+    for (const s of made) s.close();
+    throw e;
+  }
+  return made as [Socket, Socket];
+}
+
+/**
+ * A socket object on a duplicate of `fd` (close-on-exec); `fd` itself stays
+ * the caller's. The object's mode follows the default timeout; the fd's own
+ * `O_NONBLOCK` is shared with `fd` (SEMANTICS §7).
+ * @throws RangeError('negative file descriptor'), OSError [Errno 9] (not
+ *   open), [Errno 88] (not a socket). Source: dup(2), Python's `socket.fromfd()`.
+ */
+export function fromfd(fd: number, family: number, type: number, proto = 0): Socket {
+  if (int(fd, 'fd') < 0) throw new RangeError('negative file descriptor');
+  int(family, 'family');
+  int(type, 'type');
+  int(proto, 'proto');
+  const nfd = native.dup(fd);
+  try {
+    return new Socket(family, type, proto, nfd);
+  } catch (e) {
+    native.close(nfd);
+    throw e;
+  }
+}
+
+/**
+ * One result of `getaddrinfo`: `[family, type, proto, canonname, sockaddr]`.
+ */
+export type AddrInfo = [family: number, type: number, proto: number, canonname: string, sockaddr: SockAddress];
+
+/**
+ * Resolves `host` and `port` (a number, a service name or null) into
+ * addresses. Blocks the thread while the resolver works, as Python's does.
+ * @throws gaierror (EAI_NONAME -2, ...), TypeError.
+ * Source: getaddrinfo(3), Python's `socket.getaddrinfo()`.
+ */
+export function getaddrinfo(
+  host: string | Buffer | null,
+  port: string | number | Buffer | null,
+  family = 0,
+  type = 0,
+  proto = 0,
+  flags = 0,
+): AddrInfo[] {
+  if (host !== null && typeof host !== 'string' && !Buffer.isBuffer(host)) {
+    throw new TypeError(`getaddrinfo() argument 1 must be string or None`);
+  }
+  return native.getaddrinfo(host, port, int(family), int(type), int(proto), int(flags)) as AddrInfo[];
+}
+
+/** The host's name. Source: gethostname(2), Python's `socket.gethostname()`. */
+export function gethostname(): string {
+  return hostname();
+}
+
+/** Options of `create_connection`. */
+export interface CreateConnectionOptions {
+  /** Throw an `AggregateError` of every attempt's error instead of the last one. */
+  all_errors?: boolean;
+}
+
+/**
+ * Connects a TCP socket to `[host, port]`: for each getaddrinfo result,
+ * create, set `timeout` (seconds; `undefined` keeps the default timeout,
+ * `null` blocking), bind `source_address` when given, connect. Failed
+ * attempts are closed.
+ * @throws the last attempt's OSError unchanged (ConnectionRefusedError,
+ *   TimeoutError, ...), or `AggregateError(errors, 'create_connection
+ *   failed')` with `all_errors`; gaierror from the resolver.
+ * Source: Python's `socket.create_connection()`.
+ */
+export function create_connection(
+  address: [string, number],
+  timeout?: number | null,
+  source_address?: Address | null,
+  options: CreateConnectionOptions = {},
+): Socket {
+  if (!Array.isArray(address) || address.length !== 2) {
+    throw new TypeError('create_connection(): address must be a pair (host, port)');
+  }
+  const [host, port] = address;
+  const errors: Error[] = [];
+  for (const [af, socktype, proto, , sa] of getaddrinfo(host, port, 0, C.SOCK_STREAM)) {
+    let sock: Socket | undefined;
+    try {
+      sock = new Socket(af, socktype, proto);
+      if (timeout !== undefined) sock.settimeout(timeout);
+      if (source_address) sock.bind(source_address);
+      sock.connect(sa as Address);
+      return sock;
+    } catch (e) {
+      sock?.close();
+      if (!(e instanceof OSError)) throw e;
+      if (!options.all_errors) errors.length = 0;
+      errors.push(e);
+    }
+  }
+  if (errors.length === 0) throw new OSError('getaddrinfo returns an empty list');
+  if (options.all_errors) throw new AggregateError(errors, 'create_connection failed');
+  throw errors[0];
+}
+
+/** Options of `create_server`. */
+export interface CreateServerOptions {
+  /** AF_INET (default) or AF_INET6. */
+  family?: number;
+  /** The listen backlog; default `min(SOMAXCONN, 128)`. */
+  backlog?: number | null;
+  /** Set SO_REUSEPORT. */
+  reuse_port?: boolean;
+  /** Accept IPv4 and IPv6 on one AF_INET6 socket (IPV6_V6ONLY 0). */
+  dualstack_ipv6?: boolean;
+}
+
+/**
+ * True when one AF_INET6 socket can accept IPv4 too.
+ * Source: Python's `socket.has_dualstack_ipv6()`.
+ */
+export function has_dualstack_ipv6(): boolean {
+  try {
+    using s = new Socket(C.AF_INET6, C.SOCK_STREAM);
+    s.setsockopt(C.IPPROTO_IPV6, C.IPV6_V6ONLY, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A listening TCP socket bound to `address`: SO_REUSEADDR set, SO_REUSEPORT
+ * when asked, IPV6_V6ONLY 1 for AF_INET6 (0 with `dualstack_ipv6`). Closed on
+ * any failure.
+ * @throws RangeError (reuse_port or dualstack unsupported, dualstack without
+ *   AF_INET6); the bind error's class with message `'<strerror> (while
+ *   attempting to bind on address <addr>)'`; OSError from listen(2).
+ * Source: Python's `socket.create_server()`.
+ */
+export function create_server(address: Address, options: CreateServerOptions = {}): Socket {
+  const { family = C.AF_INET, backlog = null, reuse_port = false, dualstack_ipv6 = false } = options;
+  if (reuse_port && C.SO_REUSEPORT === undefined) throw new RangeError('SO_REUSEPORT not supported on this platform');
+  if (dualstack_ipv6) {
+    if (!has_dualstack_ipv6()) throw new RangeError('dualstack_ipv6 not supported on this platform');
+    if (family !== C.AF_INET6) throw new RangeError('dualstack_ipv6 requires AF_INET6 family');
+  }
+  const sock = new Socket(family, C.SOCK_STREAM);
+  try {
+    try {
+      sock.setsockopt(C.SOL_SOCKET, C.SO_REUSEADDR, 1);
+    } catch (e) {
+      if (!(e instanceof OSError)) throw e;
+    }
+    if (reuse_port) sock.setsockopt(C.SOL_SOCKET, C.SO_REUSEPORT!, 1);
+    if (family === C.AF_INET6) sock.setsockopt(C.IPPROTO_IPV6, C.IPV6_V6ONLY, dualstack_ipv6 ? 0 : 1);
+    try {
+      sock.bind(address);
+    } catch (e) {
+      if (!(e instanceof OSError) || e.errno === null) throw e;
+      const err = new OSError(e.errno, `${e.strerror} (while attempting to bind on address ${pyRepr(address)})`);
+      err.syscall = 'bind';
+      throw err;
+    }
+    if (backlog === null) sock.listen();
+    else sock.listen(backlog);
+    return sock;
+  } catch (e) {
+    sock.close();
+    throw e;
+  }
+}

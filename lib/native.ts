@@ -1,0 +1,60 @@
+/**
+ * The one loader of the native binding (node-gyp-build: a prebuild from
+ * `prebuilds/` when one fits, else `build/Release`) and its typed interface.
+ *
+ * Every function is stateless: it takes the fd and, where it can wait, the
+ * timeout of the socket object as `timeoutNs` (`< 0` blocking, `0`
+ * non-blocking, `> 0` nanoseconds). Failures are thrown as the classes of
+ * `errors.ts`, through the factory registered with `set_error_factory`.
+ *
+ * @internal
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A JS address: `[host, port]`, `[host, port, flowinfo, scope_id]`, or an AF_UNIX path. */
+export type NativeAddress = unknown;
+
+/** The binding's bytes-like arguments. */
+export type View = ArrayBufferView;
+
+/** @internal */
+export interface Binding {
+  set_error_factory(fn: (kind: number, code: number, text: string, syscall: string | undefined) => Error): void;
+  socket(family: number, type: number, proto: number): number;
+  socketpair(family: number, type: number, proto: number): [number, number];
+  setblocking(fd: number, blocking: boolean): void;
+  getfl(fd: number): number;
+  sockinfo(fd: number): [family: number, type: number, proto: number];
+  dup(fd: number): number;
+  close(fd: number): void;
+  bind(fd: number, family: number, address: NativeAddress): void;
+  listen(fd: number, backlog: number): void;
+  accept(fd: number, timeoutNs: number): [number, unknown];
+  connect(fd: number, timeoutNs: number, family: number, address: NativeAddress, ex: boolean): number;
+  recv(fd: number, timeoutNs: number, n: number, flags: number): Buffer;
+  recv_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): number;
+  send(fd: number, timeoutNs: number, data: View, flags: number): number;
+  sendall(fd: number, timeoutNs: number, data: View, flags: number): void;
+  shutdown(fd: number, how: number): void;
+  getsockname(fd: number): unknown;
+  getpeername(fd: number): unknown;
+  setsockopt(fd: number, level: number, opt: number, value: number | View): void;
+  getsockopt(fd: number, level: number, opt: number, buflen: number): number | Buffer;
+  getaddrinfo(
+    host: string | Buffer | null,
+    port: string | number | Buffer | null,
+    family: number,
+    type: number,
+    proto: number,
+    flags: number,
+  ): [number, number, number, string, unknown][];
+  constants: Record<string, number>;
+}
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** @internal */
+export const native = (require('node-gyp-build') as (dir: string) => Binding)(root);

@@ -1,0 +1,78 @@
+// sock_call: the one mode-aware primitive (CPython's sock_call_ex).
+//
+// A socket's mode is the timeout its JS object holds, handed in on every call:
+//   < 0  blocking      the syscall once; the kernel blocks; EINTR retried
+//   = 0  non-blocking  the syscall once; EAGAIN is the caller's BlockingIOError
+//   > 0  timeout       a deadline on the monotonic clock, set once; poll(2) for
+//                      readiness with the remaining time (ms rounded up, sliced
+//                      above INT_MAX); EAGAIN or EINTR after readiness polls
+//                      again with what remains; never restarts the full timeout
+// The fd's O_NONBLOCK flag is never consulted: what the kernel does with a fd
+// that another holder switched is exactly what the OS does (SEMANTICS §7).
+#pragma once
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "sys.h"
+
+namespace sockmode {
+
+// The result of a call that ran out of time: no syscall returns it.
+constexpr ssize_t kTimedOut = INT64_MIN;
+
+// When the socket is in timeout mode, what comes first.
+enum class First {
+  kWait,  // poll for readiness, then the syscall (accept, connect, recv)
+  kTry,   // the syscall with MSG_DONTWAIT, poll only on EAGAIN (send)
+};
+
+// The timeout of one whole call: its mode and, in timeout mode, when it ends.
+struct Deadline {
+  enum Mode { kBlocking, kNonBlocking, kTimed } mode;
+  int64_t at_ns;  // monotonic; INT64_MAX waits forever
+
+  // timeout_ns: < 0 blocking, 0 non-blocking, > 0 nanoseconds from now.
+  static Deadline after(double timeout_ns);
+  static Deadline forever() { return {kTimed, INT64_MAX}; }
+  bool timed() const { return mode == kTimed; }
+  bool expired() const { return mode == kTimed && at_ns != INT64_MAX && sys::monotonic_ns() >= at_ns; }
+};
+
+// Waits until fd is ready for `events` or the deadline passes.
+// Returns 1 when ready (any revents: the next syscall reports the real
+// error), 0 when the deadline passed, or -errno. EINTR polls again with the
+// remaining time.
+int wait_ready(int fd, short events, const Deadline& d);
+
+// Runs op(flags) through the mode described by d; op returns a result >= 0 or
+// -errno, and in timeout mode receives MSG_DONTWAIT so that it never blocks
+// even when another holder cleared O_NONBLOCK on the shared description.
+// Returns op's result, -errno, or kTimedOut. A closed socket (fd < 0) skips
+// the wait: the syscall itself reports EBADF.
+template <class Op>
+ssize_t sock_call(int fd, const Deadline& d, short events, First first, Op&& op) {
+  ssize_t r;
+  if (!d.timed() || fd < 0) {
+    do r = op(0);
+    while (r == -EINTR);
+    return r;
+  }
+  if (first == First::kTry) {
+    r = op(MSG_DONTWAIT);
+    if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EINTR) return r;
+  }
+  for (;;) {
+    int w = wait_ready(fd, events, d);
+    if (w == 0) return kTimedOut;
+    if (w < 0) return w;
+    r = op(MSG_DONTWAIT);
+    if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EINTR) return r;
+  }
+}
+
+}  // namespace sockmode

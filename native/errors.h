@@ -1,0 +1,33 @@
+// The one error helper. Every failure of a syscall, of the resolver, or of a
+// timeout becomes a JS error here, built by the factory that lib/errors.ts
+// registers at load (set_error_factory), so the errno -> class table exists
+// once, in TypeScript.
+#pragma once
+
+#include <napi.h>
+#include <sys/types.h>
+
+namespace sockmode {
+
+// kMessage: an OSError with no errno, its text given (CPython's OSError(str)).
+enum class ErrorKind { kErrno = 0, kTimeout = 1, kGai = 2, kMessage = 3 };
+
+// Per-environment state (worker threads each have their own): the factory.
+struct InstanceData {
+  Napi::FunctionReference error_factory;
+};
+
+// Throws the JS error for kind/code; `syscall` names the failing call.
+[[noreturn]] void throw_error(Napi::Env env, ErrorKind kind, int code, const char* syscall);
+
+// Throws OSError(text) with errno null.
+[[noreturn]] void throw_message(Napi::Env env, const char* text);
+
+// The result of a syscall helper or of sock_call: returned when >= 0, thrown
+// as OSError(errno) when negative, as TimeoutError('timed out') for kTimedOut.
+ssize_t check(Napi::Env env, ssize_t r, const char* syscall);
+
+// set_error_factory(fn: (kind, code, strerror, syscall) => Error): undefined
+Napi::Value SetErrorFactory(const Napi::CallbackInfo& info);
+
+}  // namespace sockmode

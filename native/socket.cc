@@ -1,0 +1,315 @@
+// The socket operations: each takes the fd (and, for calls that can wait, the
+// timeout its JS object holds) and runs its syscall through sock_call. No
+// state lives here; errors leave through check() / throw_error().
+#include "socket.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <cstring>
+
+#include "address.h"
+#include "call.h"
+#include "errors.h"
+#include "sys.h"
+
+namespace sockmode {
+
+namespace {
+
+// Which calls try first in timeout mode (SEMANTICS §3): a send almost always
+// finds buffer space, so polling before it is wasted; a recv on
+// request/response finds no data yet, so it polls first, as CPython does.
+constexpr First kRecvFirst = First::kWait;
+constexpr First kSendFirst = First::kTry;
+
+// Receives of at most this many bytes go through the stack, then one exact copy.
+constexpr size_t kStackRecv = 65536;
+
+int fd_arg(const Napi::CallbackInfo& info) { return info[0].As<Napi::Number>().Int32Value(); }
+int int_arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+Deadline deadline_arg(const Napi::CallbackInfo& info) {
+  return Deadline::after(info[1].As<Napi::Number>().DoubleValue());
+}
+
+struct Bytes {
+  char* data;
+  size_t len;
+};
+
+size_t element_size(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int16_array: case napi_uint16_array: return 2;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
+    default: return 1;
+  }
+}
+
+// The memory of a Buffer, any TypedArray view or a DataView (the JS layer has
+// already turned anything else into Python's TypeError).
+Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) {
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  bool is = false;
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type t;
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, nullptr), Bytes{});
+    return {static_cast<char*>(data), len * element_size(t)};
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    NAPI_THROW_IF_FAILED(env, napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr), Bytes{});
+    return {static_cast<char*>(data), len};
+  }
+  throw Napi::TypeError::New(env, "a bytes-like object is required");
+}
+
+Napi::Value address_of(Napi::Env env, int fd, int (*get)(int, sockaddr*, socklen_t*), const char* name) {
+  SockAddr a;
+  a.len = sizeof a.ss;
+  memset(&a.ss, 0, sizeof a.ss);
+  check(env, get(fd, a.sa(), &a.len), name);
+  return from_sockaddr(env, a.sa(), a.len);
+}
+
+// connect(2) through the mode (CPython's internal_connect): returns 0, -errno
+// or kTimedOut. Timeout mode waits for EINPROGRESS to settle; blocking mode
+// waits without limit only after EINTR, when the connection goes on in the
+// background; then SO_ERROR tells the outcome (EISCONN is success).
+ssize_t connect_through(int fd, const Deadline& d, const SockAddr& a) {
+  int r = sys::connect(fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len);
+  if (r == 0) return 0;
+  bool wait = r == -EINTR ? d.mode != Deadline::kNonBlocking : (d.timed() && r == -EINPROGRESS);
+  if (!wait) return r;
+  return sock_call(fd, d.timed() ? d : Deadline::forever(), POLLOUT, First::kWait, [fd](int) -> ssize_t {
+    int err = sys::so_error(fd);
+    if (err == EISCONN) return 0;
+    return err > 0 ? -err : err;
+  });
+}
+
+}  // namespace
+
+// socket(family, type, proto) -> fd; close-on-exec.
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int fd = int(check(info.Env(), sys::socket(int_arg(info, 0), int_arg(info, 1), int_arg(info, 2)), "socket"));
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// socketpair(family, type, proto) -> [fd, fd]; close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int fds[2];
+  check(info.Env(), sys::socketpair(int_arg(info, 0), int_arg(info, 1), int_arg(info, 2), fds), "socketpair");
+  auto a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+// setblocking(fd, blocking): one ioctl(FIONBIO), every time.
+Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
+  check(info.Env(), sys::set_nonblocking(fd_arg(info), !info[1].As<Napi::Boolean>().Value()), "ioctl");
+  return info.Env().Undefined();
+}
+
+// getfl(fd) -> fcntl(F_GETFL) flags: how a test or the demo reads O_NONBLOCK.
+Napi::Value GetFl(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), int(check(info.Env(), sys::get_fl(fd_arg(info)), "fcntl")));
+}
+
+// sockinfo(fd) -> [family, type, proto] read from the fd (SO_DOMAIN, SO_TYPE,
+// SO_PROTOCOL): EBADF for a closed fd, ENOTSOCK for a non-socket.
+Napi::Value SockInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  int v[3] = {0, 0, 0};
+  socklen_t len = sizeof(int);
+  check(env, sys::getsockopt(fd, SOL_SOCKET, SO_TYPE, &v[1], &len), "getsockopt");
+#ifdef SO_DOMAIN
+  len = sizeof(int);
+  check(env, sys::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v[0], &len), "getsockopt");
+#else
+  SockAddr a;
+  a.len = sizeof a.ss;
+  check(env, sys::getsockname(fd, a.sa(), &a.len), "getsockname");
+  v[0] = a.ss.ss_family;
+#endif
+#ifdef SO_PROTOCOL
+  len = sizeof(int);
+  check(env, sys::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v[2], &len), "getsockopt");
+#endif
+  auto a = Napi::Array::New(env, 3);
+  for (uint32_t i = 0; i < 3; i++) a.Set(i, v[i]);
+  return a;
+}
+
+// dup(fd) -> a new fd on the same open file description, close-on-exec.
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), int(check(info.Env(), sys::dup_cloexec(fd_arg(info)), "dup")));
+}
+
+// close(fd): once, never retried; ECONNRESET is not an error (CPython).
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  int r = sys::close(fd_arg(info));
+  if (r != -ECONNRESET) check(info.Env(), r, "close");
+  return info.Env().Undefined();
+}
+
+// bind(fd, family, address)
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  SockAddr a = to_sockaddr(info.Env(), int_arg(info, 1), info[2], "bind");
+  check(info.Env(), sys::bind(fd_arg(info), a.sa(), a.len), "bind");
+  return info.Env().Undefined();
+}
+
+// listen(fd, backlog)
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  check(info.Env(), sys::listen(fd_arg(info), int_arg(info, 1)), "listen");
+  return info.Env().Undefined();
+}
+
+// accept(fd, timeoutNs) -> [fd, address]; accept4(SOCK_CLOEXEC).
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  SockAddr a;
+  memset(&a.ss, 0, sizeof a.ss);
+  int conn = int(check(env, sock_call(fd, deadline_arg(info), POLLIN, First::kWait, [&](int) -> ssize_t {
+    a.len = sizeof a.ss;
+    return sys::accept(fd, a.sa(), &a.len);
+  }), "accept"));
+  try {
+    auto out = Napi::Array::New(env, 2);
+    out.Set(0u, conn);
+    out.Set(1u, from_sockaddr(env, a.sa(), a.len));
+    return out;
+  } catch (...) {
+    sys::close(conn);
+    throw;
+  }
+}
+
+// connect(fd, timeoutNs, family, address, ex) -> 0. With ex (connect_ex) the
+// errno is returned instead of thrown, and the library's timeout is EAGAIN.
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Deadline d = deadline_arg(info);
+  SockAddr a = to_sockaddr(env, int_arg(info, 2), info[3], info[4].ToBoolean() ? "connect_ex" : "connect");
+  ssize_t r = connect_through(fd_arg(info), d, a);
+  if (info[4].ToBoolean()) return Napi::Number::New(env, r == kTimedOut ? EWOULDBLOCK : int(-r));
+  check(env, r, "connect");
+  return Napi::Number::New(env, 0);
+}
+
+// recv(fd, timeoutNs, n, flags) -> Buffer of the bytes received.
+Napi::Value Recv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  size_t n = size_t(info[2].As<Napi::Number>().DoubleValue());
+  int flags = int_arg(info, 3);
+  auto recv_to = [&](char* buf) {
+    return check(env, sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) { return sys::recv(fd, buf, n, flags | f); }), "recv");
+  };
+  if (n <= kStackRecv) {
+    char buf[kStackRecv];
+    return Napi::Buffer<char>::Copy(env, buf, size_t(recv_to(buf)));
+  }
+  auto big = Napi::Buffer<char>::New(env, n);  // V8 reports allocation failure
+  size_t got = size_t(recv_to(big.Data()));
+  return got == n ? big : Napi::Buffer<char>::Copy(env, big.Data(), got);
+}
+
+// recv_into(fd, timeoutNs, view, nbytes, flags) -> bytes received, written
+// straight into the caller's memory.
+Napi::Value RecvInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  Bytes b = bytes_arg(info, 2);
+  size_t n = size_t(info[3].As<Napi::Number>().DoubleValue());
+  int flags = int_arg(info, 4);
+  ssize_t r = sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) { return sys::recv(fd, b.data, n, flags | f); });
+  return Napi::Number::New(env, double(check(env, r, "recv_into")));
+}
+
+// send(fd, timeoutNs, view, flags) -> bytes sent; MSG_NOSIGNAL always.
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  Bytes b = bytes_arg(info, 2);
+  int flags = int_arg(info, 3);
+  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::send(fd, b.data, b.len, flags | f); });
+  return Napi::Number::New(env, double(check(env, r, "send")));
+}
+
+// sendall(fd, timeoutNs, view, flags): one deadline for the whole call; an
+// empty view still issues one send(2).
+Napi::Value SendAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  Bytes b = bytes_arg(info, 2);
+  int flags = int_arg(info, 3);
+  size_t off = 0;
+  do {
+    if (d.expired()) check(env, kTimedOut, "sendall");
+    off += size_t(check(env, sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) {
+      return sys::send(fd, b.data + off, b.len - off, flags | f);
+    }), "sendall"));
+  } while (off < b.len);
+  return env.Undefined();
+}
+
+// shutdown(fd, how)
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  check(info.Env(), sys::shutdown(fd_arg(info), int_arg(info, 1)), "shutdown");
+  return info.Env().Undefined();
+}
+
+// getsockname(fd) -> address
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  return address_of(info.Env(), fd_arg(info), sys::getsockname, "getsockname");
+}
+
+// getpeername(fd) -> address
+Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
+  return address_of(info.Env(), fd_arg(info), sys::getpeername, "getpeername");
+}
+
+// setsockopt(fd, level, opt, value: integer | bytes-like)
+Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int r;
+  if (info[3].IsNumber()) {
+    int v = info[3].As<Napi::Number>().Int32Value();
+    r = sys::setsockopt(fd_arg(info), int_arg(info, 1), int_arg(info, 2), &v, sizeof v);
+  } else {
+    Bytes b = bytes_arg(info, 3);
+    r = sys::setsockopt(fd_arg(info), int_arg(info, 1), int_arg(info, 2), b.data, socklen_t(b.len));
+  }
+  check(env, r, "setsockopt");
+  return env.Undefined();
+}
+
+// getsockopt(fd, level, opt, buflen) -> integer when buflen is 0, else a
+// Buffer of what the kernel wrote (buflen 1..1024, checked by the JS layer).
+Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int buflen = int_arg(info, 3);
+  if (buflen == 0) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    check(env, sys::getsockopt(fd_arg(info), int_arg(info, 1), int_arg(info, 2), &v, &len), "getsockopt");
+    return Napi::Number::New(env, v);
+  }
+  char buf[1024];
+  socklen_t len = socklen_t(buflen);
+  check(env, sys::getsockopt(fd_arg(info), int_arg(info, 1), int_arg(info, 2), buf, &len), "getsockopt");
+  return Napi::Buffer<char>::Copy(env, buf, len);
+}
+
+}  // namespace sockmode
