@@ -252,3 +252,25 @@ export function create_server(address: Address, options: CreateServerOptions = {
     throw e;
   }
 }
+
+/**
+ * Whether `fd`'s open file description is in blocking mode: `O_NONBLOCK`
+ * clear, read with fcntl(F_GETFL). The fd's real flag, shared by every holder
+ * of the description; a socket object's own mode is `getblocking()`.
+ * @throws OSError [Errno 9] for a closed fd.
+ * Source: fcntl(2), Python's `os.get_blocking()`.
+ */
+export function get_blocking(fd: number): boolean {
+  return (native.getfl(int(fd, 'fd')) & C.O_NONBLOCK) === 0;
+}
+
+/**
+ * Sets or clears `O_NONBLOCK` on `fd`'s open file description, as any other
+ * holder of the fd could; socket objects on it keep their own timeout.
+ * @throws OSError [Errno 9] for a closed fd.
+ * Source: ioctl(2) FIONBIO, Python's `os.set_blocking()`.
+ */
+export function set_blocking(fd: number, blocking: boolean): void {
+  if (typeof blocking !== 'boolean') throw new TypeError('set_blocking() takes a boolean');
+  native.setblocking(int(fd, 'fd'), blocking);
+}
