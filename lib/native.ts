@@ -50,6 +50,7 @@ export interface Binding {
     proto: number,
     flags: number,
   ): [number, number, number, string, unknown][];
+  poll(fds: Int32Array, events: Int32Array, revents: Int32Array, timeoutNs: number, nvalIsError: boolean): number;
   constants: Record<string, number>;
 }
 

@@ -6,10 +6,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "address.h"
 #include "errors.h"
+#include "select.h"
 #include "socket.h"
 
 namespace sockmode {
@@ -53,6 +55,10 @@ Napi::Object Constants(Napi::Env env) {
   C(EAI_ADDRFAMILY);
 #endif
   C(O_NONBLOCK);
+  C(POLLIN); C(POLLPRI); C(POLLOUT); C(POLLERR); C(POLLHUP); C(POLLNVAL);
+#ifdef POLLRDHUP
+  C(POLLRDHUP);
+#endif
 #undef C
   return c;
 }
@@ -85,6 +91,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setsockopt", SetSockOpt},
       {"getsockopt", GetSockOpt},
       {"getaddrinfo", GetAddrInfo},
+      {"poll", Poll},
   };
   for (auto& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
   exports.Set("constants", Constants(env));

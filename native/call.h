@@ -38,16 +38,25 @@ struct Deadline {
 
   // timeout_ns: < 0 blocking, 0 non-blocking, > 0 nanoseconds from now.
   static Deadline after(double timeout_ns);
+  // A timed deadline ns from now; ns < 0 waits forever (poll's convention).
+  static Deadline within(double ns);
   static Deadline forever() { return {kTimed, INT64_MAX}; }
   bool timed() const { return mode == kTimed; }
   bool expired() const { return mode == kTimed && at_ns != INT64_MAX && sys::monotonic_ns() >= at_ns; }
 };
 
-// Waits until fd is ready for `events` or the deadline passes.
-// Returns 1 when ready (any revents: the next syscall reports the real
-// error), 0 when the deadline passed, or -errno. EINTR polls again with the
-// remaining time.
-int wait_ready(int fd, short events, const Deadline& d);
+// poll(2) under a deadline: waits until one of fds is ready or the deadline
+// passes, with the remaining time in ms rounded up (never early) and sliced
+// at INT_MAX; EINTR polls again with what remains. Polls at least once.
+// Returns the number of ready fds, 0 when the deadline passed, or -errno.
+int poll_until(pollfd* fds, nfds_t n, const Deadline& d);
+
+// poll_until for one fd. Any revents counts as ready: the next syscall
+// reports the real error.
+inline int wait_ready(int fd, short events, const Deadline& d) {
+  pollfd p{fd, events, 0};
+  return poll_until(&p, 1, d);
+}
 
 // Runs op(flags) through the mode described by d; op returns a result >= 0 or
 // -errno, and in timeout mode receives MSG_DONTWAIT so that it never blocks
