@@ -6,15 +6,14 @@
  * Source: CPython `Objects/exceptions.c` (OSError's constructor picks the
  * subclass from errno), `socket.gaierror`, `socket.herror`.
  */
-import { constants as osConstants } from 'node:os';
 import { native } from './native.js';
 
-const E = osConstants.errno as Record<string, number>;
+/** Every errno name the platform defines (native/addon.cc), Python's spelling first. */
+const E = native.errno;
 
-/** Symbolic errno names by number ('ECONNREFUSED' for 111 on Linux). */
+/** Symbolic errno names by number ('ECONNREFUSED' for 111 on Linux), as Python's `errno.errorcode`. */
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(E)) if (!errnoNames.has(value)) errnoNames.set(value, name);
-// EWOULDBLOCK === EAGAIN on Linux: keep Python's name for 11, 'EAGAIN'.
 
 type OSErrorClass = new (errno: number, strerror: string) => OSError;
 
@@ -142,7 +141,6 @@ const table: [OSErrorClass, string[]][] = [
   [ProcessLookupError, ['ESRCH']],
 ];
 for (const [cls, names] of table) for (const n of names) if (E[n] !== undefined) byErrno.set(E[n], cls);
-errnoNames.set(E.EAGAIN, 'EAGAIN');
 
 /** Python's alias: `socket.error is OSError`. */
 export const error = OSError;

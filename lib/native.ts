@@ -52,6 +52,8 @@ export interface Binding {
   ): [number, number, number, string, unknown][];
   poll(fds: Int32Array, events: Int32Array, revents: Int32Array, timeoutNs: number, nvalIsError: boolean): number;
   constants: Record<string, number>;
+  /** Every errno name the platform defines. */
+  errno: Record<string, number>;
 }
 
 const require = createRequire(import.meta.url);

@@ -145,15 +145,16 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
       type_error(env, std::string(call) + "(): AF_UNIX address must be str or bytes, not " + type_name(addr));
     }
     auto* un = reinterpret_cast<sockaddr_un*>(&out.ss);
-    if (path.size() >= sizeof un->sun_path) {
+    // A path name needs room for its terminating NUL; an abstract name
+    // (leading NUL, Linux) is exactly its bytes and may fill sun_path; an
+    // empty one asks the kernel to autobind (CPython's rule).
+    bool abstract = path.empty() || path[0] == '\0';
+    if (path.size() > sizeof un->sun_path - (abstract ? 0 : 1)) {
       throw_message(env, "AF_UNIX path too long");  // errno None, as in CPython
     }
     un->sun_family = AF_UNIX;
     memcpy(un->sun_path, path.data(), path.size());
-    out.len = socklen_t(offsetof(sockaddr_un, sun_path) + path.size());
-    // A path name is NUL terminated in the length as CPython passes it;
-    // an abstract name (leading NUL) is exactly its bytes.
-    if (!path.empty() && path[0] != '\0') out.len += 1;
+    out.len = socklen_t(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
     return out;
   }
   if (family != AF_INET && family != AF_INET6) {
