@@ -14,10 +14,11 @@ export function typeName(v: unknown): string {
 }
 
 /**
- * An integer argument. @throws TypeError for anything that is not an integer
- * number (Python: "'str' object cannot be interpreted as an integer").
+ * A whole-number argument of any size (a byte count).
+ * @throws TypeError for anything that is not an integer number (Python:
+ *   "'str' object cannot be interpreted as an integer").
  */
-export function int(v: unknown, what?: string): number {
+export function size(v: unknown, what?: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     const kind = typeof v === 'number' ? 'float' : typeName(v);
     throw new TypeError(`${what ? what + ': ' : ''}'${kind}' object cannot be interpreted as an integer`);
@@ -25,7 +26,19 @@ export function int(v: unknown, what?: string): number {
   return v;
 }
 
-/** An optional integer argument: `undefined` gives `dflt`. */
+/**
+ * A C `int` argument (fd, flags, family, level, backlog...).
+ * @throws TypeError (not an integer), RangeError('signed integer is greater
+ *   than maximum' / 'less than minimum'), Python's OverflowError texts.
+ */
+export function int(v: unknown, what?: string): number {
+  const n = size(v, what);
+  if (n > 0x7fffffff) throw new RangeError(`${what ? what + ': ' : ''}signed integer is greater than maximum`);
+  if (n < -0x80000000) throw new RangeError(`${what ? what + ': ' : ''}signed integer is less than minimum`);
+  return n;
+}
+
+/** An optional C `int` argument: `undefined` gives `dflt`. */
 export function optInt(v: unknown, dflt: number, what?: string): number {
   return v === undefined ? dflt : int(v, what);
 }

@@ -355,6 +355,7 @@ export function formatDemo(results: ScenarioResult[], t: number): string {
     lines.push('');
   });
   const failed = results.filter((r) => !r.pass).length;
-  lines.push(failed ? `${failed} of ${results.length} scenarios did not behave as expected` : `all ${results.length} scenarios behaved as expected`);
+  const n = results.length;
+  lines.push(failed ? `${failed} of ${n} scenarios did not behave as expected` : n === 1 ? 'the scenario behaved as expected' : `all ${n} scenarios behaved as expected`);
   return lines.join('\n');
 }

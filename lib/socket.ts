@@ -10,7 +10,7 @@
  * Source: CPython `Modules/socketmodule.c`, `Lib/socket.py`.
  */
 import { inspect } from 'node:util';
-import { bytesLike, int, optInt, pyRepr } from './args.js';
+import { bytesLike, int, optInt, pyRepr, size } from './args.js';
 import { OSError } from './errors.js';
 import { native } from './native.js';
 import { BLOCKING, defaultNative, parseTimeout, seconds } from './timeout.js';
@@ -260,7 +260,7 @@ export class Socket {
    * Source: recv(2), Python's `socket.recv()`.
    */
   recv(bufsize: number, flags?: number): Buffer {
-    const n = int(bufsize, 'bufsize');
+    const n = size(bufsize, 'bufsize');
     if (n < 0) throw new RangeError('negative buffersize in recv');
     const f = optInt(flags, 0, 'flags');
     if (n === 0) return Buffer.alloc(0);
@@ -277,7 +277,7 @@ export class Socket {
    */
   recv_into(buffer: BytesLike, nbytes?: number, flags?: number): number {
     const buf = bytesLike(buffer);
-    let n = optInt(nbytes, 0, 'nbytes');
+    let n = nbytes === undefined ? 0 : size(nbytes, 'nbytes');
     const f = optInt(flags, 0, 'flags');
     if (n < 0) throw new RangeError('negative buffersize in recv_into');
     if (n > buf.byteLength) throw new RangeError('buffer too small for requested bytes');
