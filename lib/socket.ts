@@ -112,7 +112,7 @@ export class Socket {
         }
       }
     }
-    finalizer.register(this, { fd, repr: this.#describe() }, this);
+    finalizer.register(this, { fd, repr: this.#describe() + '>' }, this);
   }
 
   /** The address family (`AF_INET`...). Read-only. Source: Python's `socket.family`. */
