@@ -7,15 +7,15 @@
  * Source: Python's `socket` module (`Lib/socket.py`, `Modules/socketmodule.c`).
  */
 import { hostname } from 'node:os';
-import { int, optInt, pyRepr } from './args.js';
+import { bytesLike, int, optInt, pyRepr, size } from './args.js';
 import { OSError } from './errors.js';
 import { native } from './native.js';
-import { Address, Socket, SockAddress } from './socket.js';
+import { Address, AncData, BytesLike, Socket, SockAddress } from './socket.js';
 
 export * from './errors.js';
 export { getdefaulttimeout, setdefaulttimeout } from './timeout.js';
 export { Socket };
-export type { Address, BytesLike, IPv4Address, IPv6Address, SockAddress, UnixAddress } from './socket.js';
+export type { Address, AncData, AncItem, BytesLike, IPv4Address, IPv6Address, SockAddress, UnixAddress } from './socket.js';
 
 const C = native.constants;
 
@@ -52,6 +52,20 @@ export const AI_PASSIVE = C.AI_PASSIVE, AI_CANONNAME = C.AI_CANONNAME, AI_NUMERI
 export const EAI_AGAIN = C.EAI_AGAIN, EAI_BADFLAGS = C.EAI_BADFLAGS, EAI_FAIL = C.EAI_FAIL,
   EAI_FAMILY = C.EAI_FAMILY, EAI_MEMORY = C.EAI_MEMORY, EAI_NONAME = C.EAI_NONAME, EAI_SERVICE = C.EAI_SERVICE,
   EAI_SOCKTYPE = C.EAI_SOCKTYPE, EAI_SYSTEM = C.EAI_SYSTEM, EAI_OVERFLOW = C.EAI_OVERFLOW;
+/** Ancillary data and message flags. Source: cmsg(3), unix(7), recvmsg(2). */
+export const SCM_RIGHTS = C.SCM_RIGHTS, MSG_TRUNC = C.MSG_TRUNC, MSG_CTRUNC = C.MSG_CTRUNC;
+/** `undefined` where the platform lacks them (Linux has them). */
+export const MSG_CMSG_CLOEXEC: number | undefined = C.MSG_CMSG_CLOEXEC, SCM_CREDENTIALS: number | undefined =
+    C.SCM_CREDENTIALS, SO_PASSCRED: number | undefined = C.SO_PASSCRED, SO_PEERCRED: number | undefined = C.SO_PEERCRED;
+/** IP options, multicast included. Source: ip(7), ipv6(7). */
+export const IP_TTL = C.IP_TTL, IP_TOS = C.IP_TOS, IP_MULTICAST_TTL = C.IP_MULTICAST_TTL,
+  IP_MULTICAST_LOOP = C.IP_MULTICAST_LOOP, IP_MULTICAST_IF = C.IP_MULTICAST_IF, IP_ADD_MEMBERSHIP = C.IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP = C.IP_DROP_MEMBERSHIP, IPV6_JOIN_GROUP = C.IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP = C.IPV6_LEAVE_GROUP,
+  IPV6_MULTICAST_HOPS = C.IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP = C.IPV6_MULTICAST_LOOP,
+  IPV6_MULTICAST_IF = C.IPV6_MULTICAST_IF, IPV6_UNICAST_HOPS = C.IPV6_UNICAST_HOPS;
+/** IPv4 special addresses, host byte order. Source: ip(7). */
+export const INADDR_ANY = C.INADDR_ANY, INADDR_BROADCAST = C.INADDR_BROADCAST, INADDR_LOOPBACK = C.INADDR_LOOPBACK,
+  INADDR_NONE = C.INADDR_NONE;
 /** `undefined` where the platform lacks them. */
 export const EAI_NODATA: number | undefined = C.EAI_NODATA, EAI_ADDRFAMILY: number | undefined = C.EAI_ADDRFAMILY;
 
@@ -273,4 +287,128 @@ export function get_blocking(fd: number): boolean {
 export function set_blocking(fd: number, blocking: boolean): void {
   if (typeof blocking !== 'boolean') throw new TypeError('set_blocking() takes a boolean');
   native.setblocking(int(fd, 'fd'), blocking);
+}
+
+const CMSG_MAX = 0x7fffffff;
+
+function cmsgArg(n: unknown, call: string): number {
+  const v = size(n, 'length');
+  if (v < 0 || v > CMSG_MAX - native.cmsg_space(0)) throw new RangeError(`${call}() argument out of range`);
+  return v;
+}
+
+/**
+ * The control-message length for `length` bytes of data (no trailing
+ * padding): what `cmsg_len` holds. @throws RangeError('CMSG_LEN() argument out
+ * of range'). Source: cmsg(3) CMSG_LEN, Python's `socket.CMSG_LEN()`.
+ */
+export function CMSG_LEN(length: number): number {
+  return native.cmsg_len(cmsgArg(length, 'CMSG_LEN'));
+}
+
+/**
+ * The buffer space, padding included, of a control message with `length`
+ * bytes of data: sum these for `recvmsg`'s `ancbufsize`.
+ * @throws RangeError('CMSG_SPACE() argument out of range').
+ * Source: cmsg(3) CMSG_SPACE, Python's `socket.CMSG_SPACE()`.
+ */
+export function CMSG_SPACE(length: number): number {
+  return native.cmsg_space(cmsgArg(length, 'CMSG_SPACE'));
+}
+
+/**
+ * Sends `buffers` and the file descriptors `fds` over an AF_UNIX socket in
+ * one SCM_RIGHTS message; returns the bytes sent. The receiver gets new fds
+ * on the same open file descriptions (modes shared, SEMANTICS §7).
+ * @throws as `Socket.sendmsg`. Source: unix(7) SCM_RIGHTS, Python's
+ * `socket.send_fds()` (which drops flags and address; these are passed).
+ */
+export function send_fds(
+  sock: Socket,
+  buffers: Iterable<BytesLike>,
+  fds: Iterable<number>,
+  flags = 0,
+  address: Address | null = null,
+): number {
+  const list = Int32Array.from(fds, (fd) => int(fd, 'fd'));
+  return sock.sendmsg(buffers, [[C.SOL_SOCKET, C.SCM_RIGHTS, list]], flags, address);
+}
+
+/**
+ * Receives at most `bufsize` bytes and at most `maxfds` file descriptors:
+ * `[data, fds, msg_flags, address]`. The fds are new, close-on-exec, and the
+ * caller's to close; when more arrived than fit, msg_flags has MSG_CTRUNC and
+ * the kernel closed the rest (none leaks).
+ * @throws as `Socket.recvmsg`. Source: unix(7) SCM_RIGHTS, Python's
+ * `socket.recv_fds()`.
+ */
+export function recv_fds(
+  sock: Socket,
+  bufsize: number,
+  maxfds: number,
+  flags = 0,
+): [Buffer, number[], number, SockAddress | null] {
+  const max = size(maxfds, 'maxfds');
+  if (max < 0) throw new RangeError('negative maxfds');
+  const [data, ancdata, msgFlags, address] = sock.recvmsg(bufsize, CMSG_LEN(max * 4), flags);
+  return [data, fdsOf(ancdata), msgFlags, address];
+}
+
+function fdsOf(ancdata: AncData[]): number[] {
+  const fds: number[] = [];
+  for (const [level, type, data] of ancdata) {
+    if (level !== C.SOL_SOCKET || type !== C.SCM_RIGHTS) continue;
+    for (let off = 0; off + 4 <= data.length; off += 4) fds.push(data.readInt32LE(off));
+  }
+  return fds;
+}
+
+/**
+ * The 4-byte packed form of a dotted IPv4 address (accepts inet_aton's short
+ * forms, '127.1'). @throws OSError('illegal IP address string passed to
+ * inet_aton'). Source: inet_aton(3), Python's `socket.inet_aton()`.
+ */
+export function inet_aton(ip: string): Buffer {
+  if (typeof ip !== 'string') throw new TypeError(`inet_aton() argument must be str, not ${typeof ip}`);
+  return native.inet_aton(ip);
+}
+
+/**
+ * The dotted text of a 4-byte packed IPv4 address.
+ * @throws RangeError('packed IP wrong length for inet_ntoa').
+ * Source: inet_ntoa(3), Python's `socket.inet_ntoa()`.
+ */
+export function inet_ntoa(packed: BytesLike): string {
+  const b = viewBuffer(packed);
+  if (b.length !== 4) throw new RangeError('packed IP wrong length for inet_ntoa');
+  return native.inet_ntop(C.AF_INET, b);
+}
+
+/**
+ * The packed form (4 or 16 bytes) of an IPv4 or IPv6 address in text.
+ * @throws OSError('illegal IP address string passed to inet_pton'), OSError
+ *   [Errno 97] for another family. Source: inet_pton(3), Python's `socket.inet_pton()`.
+ */
+export function inet_pton(family: number, ip: string): Buffer {
+  if (typeof ip !== 'string') throw new TypeError(`inet_pton() argument 2 must be str, not ${typeof ip}`);
+  return native.inet_pton(int(family, 'family'), ip);
+}
+
+/**
+ * The text of a packed IPv4 (4 bytes) or IPv6 (16 bytes) address.
+ * @throws RangeError('invalid length of packed IP address string'),
+ *   RangeError('unknown address family N').
+ * Source: inet_ntop(3), Python's `socket.inet_ntop()`.
+ */
+export function inet_ntop(family: number, packed: BytesLike): string {
+  const f = int(family, 'family');
+  const b = viewBuffer(packed);
+  if (f !== C.AF_INET && f !== C.AF_INET6) throw new RangeError(`unknown address family ${f}`);
+  if (b.length !== (f === C.AF_INET ? 4 : 16)) throw new RangeError('invalid length of packed IP address string');
+  return native.inet_ntop(f, b);
+}
+
+function viewBuffer(v: BytesLike): Buffer {
+  const view = bytesLike(v);
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }

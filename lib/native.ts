@@ -37,6 +37,28 @@ export interface Binding {
   recv_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): number;
   send(fd: number, timeoutNs: number, data: View, flags: number): number;
   sendall(fd: number, timeoutNs: number, data: View, flags: number): void;
+  recvfrom(fd: number, timeoutNs: number, n: number, flags: number): [Buffer, unknown];
+  recvfrom_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): [number, unknown];
+  sendto(fd: number, timeoutNs: number, data: View, flags: number, family: number, address: unknown): number;
+  sendmsg(
+    fd: number,
+    timeoutNs: number,
+    buffers: View[],
+    ancdata: [number, number, View][],
+    flags: number,
+    family: number,
+    address: unknown,
+  ): number;
+  recvmsg(fd: number, timeoutNs: number, bufsize: number, ancbufsize: number, flags: number): [Buffer, unknown, number, unknown];
+  recvmsg_into(fd: number, timeoutNs: number, buffers: View[], ancbufsize: number, flags: number): [number, unknown, number, unknown];
+  cmsg_len(n: number): number;
+  cmsg_space(n: number): number;
+  inet_aton(text: string): Buffer;
+  inet_pton(family: number, text: string): Buffer;
+  inet_ntop(family: number, packed: Buffer): string;
+  epoll_create(): number;
+  epoll_ctl(epfd: number, op: number, fd: number, events: number): void;
+  epoll_wait(epfd: number, timeoutNs: number, out: Int32Array): number;
   shutdown(fd: number, how: number): void;
   getsockname(fd: number): unknown;
   getpeername(fd: number): unknown;

@@ -31,6 +31,26 @@ export type SockAddress = [string, number] | [string, number, number, number] | 
 /** Bytes-like data: a Buffer, any TypedArray or a DataView. */
 export type BytesLike = ArrayBufferView;
 
+/** An ancillary data item to send: `[cmsg_level, cmsg_type, data]`. */
+export type AncItem = [level: number, type: number, data: BytesLike];
+/** An ancillary data item received: `[cmsg_level, cmsg_type, data]`. */
+export type AncData = [level: number, type: number, data: Buffer];
+
+/** The byte count of a receive into `buf`: `nbytes` (0 or omitted: all of buf), checked. */
+function intoCount(buf: ArrayBufferView, nbytes: unknown, call: string, tooBig: string): number {
+  const n = nbytes === undefined ? 0 : size(nbytes, 'nbytes');
+  if (n < 0) throw new RangeError(`negative buffersize in ${call}`);
+  if (n > buf.byteLength) throw new RangeError(tooBig);
+  return n === 0 ? buf.byteLength : n;
+}
+
+/** recvmsg's ancbufsize: a C int, not negative. */
+function ancSize(ancbufsize: unknown): number {
+  const n = optInt(ancbufsize, 0, 'ancbufsize');
+  if (n < 0) throw new RangeError('invalid ancillary data buffer length');
+  return n;
+}
+
 interface Held {
   fd: number;
   repr: string;
@@ -277,13 +297,36 @@ export class Socket {
    */
   recv_into(buffer: BytesLike, nbytes?: number, flags?: number): number {
     const buf = bytesLike(buffer);
-    let n = nbytes === undefined ? 0 : size(nbytes, 'nbytes');
+    const n = intoCount(buf, nbytes, 'recv_into', 'buffer too small for requested bytes');
     const f = optInt(flags, 0, 'flags');
-    if (n < 0) throw new RangeError('negative buffersize in recv_into');
-    if (n > buf.byteLength) throw new RangeError('buffer too small for requested bytes');
-    if (n === 0) n = buf.byteLength;
     if (n === 0) return 0;
     return native.recv_into(this.#fd, this.#t, buf, n, f);
+  }
+
+  /**
+   * Receives a datagram (or stream bytes) of at most `bufsize` bytes:
+   * `[data, address]`; address is `null` when the kernel gives none (a
+   * connected stream). Unlike `recv`, `recvfrom(0)` does issue the syscall.
+   * @throws RangeError('negative buffersize in recvfrom'), and `recv`'s errors.
+   * Source: recvfrom(2), Python's `socket.recvfrom()`.
+   */
+  recvfrom(bufsize: number, flags?: number): [Buffer, SockAddress | null] {
+    const n = size(bufsize, 'bufsize');
+    if (n < 0) throw new RangeError('negative buffersize in recvfrom');
+    return native.recvfrom(this.#fd, this.#t, n, optInt(flags, 0, 'flags')) as [Buffer, SockAddress | null];
+  }
+
+  /**
+   * Receives into `buffer` (at most `nbytes`, 0 or omitted: its byte length):
+   * `[count, address]`.
+   * @throws RangeError('nbytes is greater than the length of the buffer'),
+   *   RangeError('negative buffersize in recvfrom_into'), and `recv`'s errors.
+   * Source: recvfrom(2), Python's `socket.recvfrom_into()`.
+   */
+  recvfrom_into(buffer: BytesLike, nbytes?: number, flags?: number): [number, SockAddress | null] {
+    const buf = bytesLike(buffer);
+    const n = intoCount(buf, nbytes, 'recvfrom_into', 'nbytes is greater than the length of the buffer');
+    return native.recvfrom_into(this.#fd, this.#t, buf, n, optInt(flags, 0, 'flags')) as [number, SockAddress | null];
   }
 
   /**
@@ -307,6 +350,79 @@ export class Socket {
    */
   sendall(data: BytesLike, flags?: number): void {
     native.sendall(this.#fd, this.#t, bytesLike(data), optInt(flags, 0, 'flags'));
+  }
+
+  /**
+   * Sends `data` to `address` (a datagram on SOCK_DGRAM): `sendto(data,
+   * address)` or `sendto(data, flags, address)`; returns the bytes sent.
+   * @throws TypeError (not bytes-like, a missing address), the address's
+   *   errors, and `send`'s errors; OSError [Errno 90] (EMSGSIZE) for a
+   *   datagram too large. Source: sendto(2), Python's `socket.sendto()`.
+   */
+  sendto(data: BytesLike, address: Address): number;
+  sendto(data: BytesLike, flags: number, address: Address): number;
+  sendto(data: BytesLike, flagsOrAddress: number | Address, address?: Address): number {
+    const view = bytesLike(data);
+    let flags = 0;
+    let to: unknown = flagsOrAddress;
+    if (arguments.length >= 3) {
+      flags = int(flagsOrAddress, 'flags');
+      to = address;
+    } else if (arguments.length < 2) {
+      throw new TypeError(`sendto() takes 2 or 3 arguments (${arguments.length} given)`);
+    }
+    return native.sendto(this.#fd, this.#t, view, flags, this.#family, to);
+  }
+
+  /**
+   * Sends the concatenation of `buffers` with ancillary data `ancdata`
+   * (`[level, type, data]` items, e.g. `[SOL_SOCKET, SCM_RIGHTS, fds as an
+   * Int32Array]`) in one message, to `address` when given; returns the bytes
+   * sent. @throws TypeError for malformed items, and `sendto`'s errors.
+   * Source: sendmsg(2), cmsg(3), Python's `socket.sendmsg()`.
+   */
+  sendmsg(buffers: Iterable<BytesLike>, ancdata?: Iterable<AncItem>, flags?: number, address?: Address | null): number {
+    const views = [...buffers].map(bytesLike);
+    const items = [...(ancdata ?? [])].map((item): [number, number, ArrayBufferView] => {
+      if (!Array.isArray(item) || item.length !== 3) {
+        throw new TypeError(`sendmsg() ancillary data items must be [level, type, data] arrays`);
+      }
+      return [int(item[0], 'cmsg_level'), int(item[1], 'cmsg_type'), bytesLike(item[2])];
+    });
+    const f = optInt(flags, 0, 'flags');
+    return native.sendmsg(this.#fd, this.#t, views, items, f, this.#family, address ?? undefined);
+  }
+
+  /**
+   * Receives one message of at most `bufsize` bytes with at most
+   * `ancbufsize` bytes of ancillary data: `[data, ancdata, msg_flags,
+   * address]`. Received fds are close-on-exec (MSG_CMSG_CLOEXEC); when the
+   * control buffer is too small, msg_flags has MSG_CTRUNC and every fd that
+   * arrived is in `ancdata` (the kernel closes the ones that did not fit).
+   * @throws RangeError('negative buffer size in recvmsg()'), RangeError('invalid
+   *   ancillary data buffer length'), and `recv`'s errors.
+   * Source: recvmsg(2), cmsg(3), Python's `socket.recvmsg()`.
+   */
+  recvmsg(bufsize: number, ancbufsize?: number, flags?: number): [Buffer, AncData[], number, SockAddress | null] {
+    const n = size(bufsize, 'bufsize');
+    if (n < 0) throw new RangeError('negative buffer size in recvmsg()');
+    const anc = ancSize(ancbufsize);
+    return native.recvmsg(this.#fd, this.#t, n, anc, optInt(flags, 0, 'flags')) as [
+      Buffer, AncData[], number, SockAddress | null,
+    ];
+  }
+
+  /**
+   * `recvmsg` scattering the data into `buffers` (written in place):
+   * `[count, ancdata, msg_flags, address]`.
+   * @throws as `recvmsg`. Source: recvmsg(2), Python's `socket.recvmsg_into()`.
+   */
+  recvmsg_into(buffers: Iterable<BytesLike>, ancbufsize?: number, flags?: number): [number, AncData[], number, SockAddress | null] {
+    const views = [...buffers].map(bytesLike);
+    const anc = ancSize(ancbufsize);
+    return native.recvmsg_into(this.#fd, this.#t, views, anc, optInt(flags, 0, 'flags')) as [
+      number, AncData[], number, SockAddress | null,
+    ];
   }
 
   /**

@@ -9,6 +9,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 
 #include "address.h"
 #include "errors.h"
@@ -60,6 +63,27 @@ Napi::Object Constants(Napi::Env env) {
 #ifdef POLLRDHUP
   C(POLLRDHUP);
 #endif
+#ifdef __linux__
+  C(EPOLLIN); C(EPOLLOUT); C(EPOLLPRI); C(EPOLLERR); C(EPOLLHUP); C(EPOLLRDHUP); C(EPOLLET); C(EPOLLONESHOT);
+  C(EPOLLEXCLUSIVE); C(EPOLLRDNORM); C(EPOLLRDBAND); C(EPOLLWRNORM); C(EPOLLWRBAND); C(EPOLLMSG);
+  C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL); C(EPOLL_CLOEXEC);
+  // The layout of struct epoll_event in 32-bit ints, for reading epoll_wait's
+  // results in place (packed, 3 ints, on x86-64; 4 on other ABIs).
+  c.Set("EPOLL_EVENT_INTS", Napi::Number::New(env, sizeof(epoll_event) / 4));
+  c.Set("EPOLL_FD_INT", Napi::Number::New(env, offsetof(epoll_event, data) / 4));
+#endif
+  C(SCM_RIGHTS); C(MSG_TRUNC); C(MSG_CTRUNC);
+#ifdef MSG_CMSG_CLOEXEC
+  C(MSG_CMSG_CLOEXEC);
+#endif
+#ifdef SCM_CREDENTIALS
+  C(SCM_CREDENTIALS); C(SO_PASSCRED); C(SO_PEERCRED);
+#endif
+  C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF);
+  C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP);
+  C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_LOOP); C(IPV6_MULTICAST_IF);
+  C(IPV6_UNICAST_HOPS);
+  C(INADDR_ANY); C(INADDR_BROADCAST); C(INADDR_LOOPBACK); C(INADDR_NONE);
 #undef C
   return c;
 }
@@ -496,13 +520,29 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"recv_into", RecvInto},
       {"send", Send},
       {"sendall", SendAll},
+      {"recvfrom", RecvFrom},
+      {"recvfrom_into", RecvFromInto},
+      {"sendto", SendTo},
+      {"sendmsg", SendMsg},
+      {"recvmsg", RecvMsg},
+      {"recvmsg_into", RecvMsgInto},
+      {"cmsg_len", CmsgLen},
+      {"cmsg_space", CmsgSpace},
       {"shutdown", Shutdown},
       {"getsockname", GetSockName},
       {"getpeername", GetPeerName},
       {"setsockopt", SetSockOpt},
       {"getsockopt", GetSockOpt},
       {"getaddrinfo", GetAddrInfo},
+      {"inet_aton", InetAton},
+      {"inet_pton", InetPton},
+      {"inet_ntop", InetNtop},
       {"poll", Poll},
+#ifdef __linux__
+      {"epoll_create", EpollCreate},
+      {"epoll_ctl", EpollCtl},
+      {"epoll_wait", EpollWait},
+#endif
   };
   for (auto& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
   exports.Set("constants", Constants(env));

@@ -193,6 +193,7 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
 }
 
 Napi::Value from_sockaddr(Napi::Env env, const sockaddr* sa, socklen_t len) {
+  if (len == 0) return env.Null();  // no address (recvfrom on a connected stream), as CPython's None
   if (len < socklen_t(sizeof(sa_family_t))) return Napi::String::New(env, "");
   switch (sa->sa_family) {
     case AF_INET:
@@ -256,6 +257,40 @@ Napi::Value GetAddrInfo(const Napi::CallbackInfo& info) {
   }
   freeaddrinfo(res);
   return list;
+}
+
+}  // namespace sockmode
+
+namespace sockmode {
+
+// inet_aton(text) -> Buffer(4); OSError('illegal IP address string passed to inet_aton').
+Napi::Value InetAton(const Napi::CallbackInfo& info) {
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  in_addr a;
+  if (inet_aton(text.c_str(), &a) == 0) throw_message(info.Env(), "illegal IP address string passed to inet_aton");
+  return Napi::Buffer<char>::Copy(info.Env(), reinterpret_cast<char*>(&a), sizeof a);
+}
+
+// inet_pton(family, text) -> Buffer(4 or 16); OSError [Errno 22] when the
+// text is no address of that family, [Errno 97] for another family.
+Napi::Value InetPton(const Napi::CallbackInfo& info) {
+  int family = info[0].As<Napi::Number>().Int32Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  unsigned char buf[sizeof(in6_addr)];
+  int r = inet_pton(family, text.c_str(), buf);
+  if (r < 0) throw_error(info.Env(), ErrorKind::kErrno, errno, "inet_pton");
+  if (r == 0) throw_message(info.Env(), "illegal IP address string passed to inet_pton");
+  return Napi::Buffer<char>::Copy(info.Env(), reinterpret_cast<char*>(buf), family == AF_INET ? 4 : 16);
+}
+
+// inet_ntop(family, packed) -> text; the JS layer checks the packed length.
+Napi::Value InetNtop(const Napi::CallbackInfo& info) {
+  int family = info[0].As<Napi::Number>().Int32Value();
+  auto packed = info[1].As<Napi::Buffer<char>>();
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(family, packed.Data(), text, sizeof text) == nullptr)
+    throw_error(info.Env(), ErrorKind::kErrno, errno, "inet_ntop");
+  return Napi::String::New(info.Env(), text);
 }
 
 }  // namespace sockmode

@@ -28,4 +28,9 @@ Napi::Value from_sockaddr(Napi::Env env, const sockaddr* sa, socklen_t len);
 //   [family, type, proto, canonname, sockaddr][]; throws gaierror.
 Napi::Value GetAddrInfo(const Napi::CallbackInfo& info);
 
+// inet_aton(3), inet_pton(3), inet_ntop(3) as Python's socket functions.
+Napi::Value InetAton(const Napi::CallbackInfo& info);
+Napi::Value InetPton(const Napi::CallbackInfo& info);
+Napi::Value InetNtop(const Napi::CallbackInfo& info);
+
 }  // namespace sockmode

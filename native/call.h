@@ -45,11 +45,28 @@ struct Deadline {
   bool expired() const { return mode == kTimed && at_ns != INT64_MAX && sys::monotonic_ns() >= at_ns; }
 };
 
-// poll(2) under a deadline: waits until one of fds is ready or the deadline
-// passes, with the remaining time in ms rounded up (never early) and sliced
-// at INT_MAX; EINTR polls again with what remains. Polls at least once.
-// Returns the number of ready fds, 0 when the deadline passed, or -errno.
-int poll_until(pollfd* fds, nfds_t n, const Deadline& d);
+// The milliseconds a wait may take now: what remains of d rounded up (never
+// early), sliced at INT_MAX; -1 for forever; 0 once the deadline passed.
+int wait_ms(const Deadline& d);
+
+// Runs wait(ms) (poll(2), epoll_wait(2): > 0 ready, 0 nothing, -errno) under
+// a deadline: at least once, then again after EINTR, after a slice, or after
+// an early wake-up, each time with what remains. Returns wait's count, 0 when
+// the deadline passed, or -errno.
+template <class Wait>
+int wait_until(const Deadline& d, Wait&& wait) {
+  for (;;) {
+    int r = wait(wait_ms(d));
+    if (r > 0) return r;
+    if (r < 0 && r != -EINTR) return r;
+    if (r == 0 && d.at_ns != INT64_MAX && sys::monotonic_ns() >= d.at_ns) return 0;
+  }
+}
+
+// poll(2) under a deadline (wait_until).
+inline int poll_until(pollfd* fds, nfds_t n, const Deadline& d) {
+  return wait_until(d, [&](int ms) { return sys::poll(fds, n, ms); });
+}
 
 // poll_until for one fd. Any revents counts as ready: the next syscall
 // reports the real error.

@@ -30,3 +30,41 @@ Napi::Value Poll(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace sockmode
+
+#ifdef __linux__
+namespace sockmode {
+
+Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), int(check(info.Env(), sys::epoll_create(), "epoll_create1")));
+}
+
+Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  epoll_event ev{};
+  ev.events = info[3].As<Napi::Number>().Uint32Value();
+  ev.data.fd = fd;
+  check(info.Env(), sys::epoll_ctl(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), fd, &ev),
+        "epoll_ctl");
+  return info.Env().Undefined();
+}
+
+Napi::Value EpollWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int epfd = info[0].As<Napi::Number>().Int32Value();
+  Deadline d = Deadline::within(info[1].As<Napi::Number>().DoubleValue());
+  // The kernel writes straight into the caller's Int32Array, laid out as
+  // struct epoll_event (EPOLL_EVENT_INTS ints each; the fd at
+  // EPOLL_FD_INT): no allocation and no copy, whatever maxevents is.
+  auto out = info[2].As<Napi::TypedArray>();
+  void* data = static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset();
+  if (reinterpret_cast<uintptr_t>(data) % alignof(epoll_event) != 0)
+    throw Napi::RangeError::New(env, "epoll_wait: misaligned event buffer");
+  int max = int(out.ByteLength() / sizeof(epoll_event));
+  if (max < 1) throw Napi::RangeError::New(env, "maxevents must be greater than 0");
+  auto* events = static_cast<epoll_event*>(data);
+  int n = wait_until(d, [&](int ms) { return sys::epoll_wait(epfd, events, max, ms); });
+  return Napi::Number::New(env, int(check(env, n, "epoll_wait")));
+}
+
+}  // namespace sockmode
+#endif

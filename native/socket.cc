@@ -6,7 +6,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 
+#include <sys/uio.h>
+
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "address.h"
 #include "call.h"
@@ -48,9 +52,7 @@ size_t element_size(napi_typedarray_type t) {
 
 // The memory of a Buffer, any TypedArray view or a DataView (the JS layer has
 // already turned anything else into Python's TypeError).
-Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
+Bytes view_bytes(napi_env env, napi_value v) {
   bool is = false;
   void* data = nullptr;
   size_t len = 0;
@@ -64,6 +66,163 @@ Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) {
     return {static_cast<char*>(data), len};
   }
   throw Napi::TypeError::New(env, "a bytes-like object is required");
+}
+
+Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) { return view_bytes(info.Env(), info[i]); }
+
+Napi::Array pair(Napi::Env env, Napi::Value a, Napi::Value b) {
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, a);
+  out.Set(1u, b);
+  return out;
+}
+
+// iovecs over an array of views (sendmsg, recvmsg_into).
+std::vector<iovec> iovecs(const Napi::CallbackInfo& info, size_t i) {
+  auto list = info[i].As<Napi::Array>();
+  std::vector<iovec> iov(list.Length());
+  for (uint32_t k = 0; k < iov.size(); k++) {
+    Bytes b = view_bytes(info.Env(), list.Get(k));
+    iov[k] = {b.data, b.len};
+  }
+  return iov;
+}
+
+// Where a receive of n bytes lands: the stack for small n, then one exact
+// copy into a new Buffer; a Buffer of n (V8 reports allocation failure)
+// otherwise, handed over whole when filled.
+class RecvBuffer {
+ public:
+  RecvBuffer(Napi::Env env, size_t n) : env_(env), n_(n) {
+    if (n > kStackRecv) big_ = Napi::Buffer<char>::New(env, n);
+  }
+  char* data() { return big_.IsEmpty() ? stack_ : big_.Data(); }
+  Napi::Buffer<char> take(size_t got) {
+    if (!big_.IsEmpty() && got == n_) return big_;
+    return Napi::Buffer<char>::Copy(env_, data(), got);
+  }
+
+ private:
+  Napi::Env env_;
+  size_t n_;
+  Napi::Buffer<char> big_;
+  char stack_[kStackRecv];
+};
+
+// recv/recvfrom into a new Buffer: (fd, timeoutNs, n, flags).
+Napi::Value recv_buffer(const Napi::CallbackInfo& info, SockAddr* from, const char* name) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  size_t n = size_t(info[2].As<Napi::Number>().DoubleValue());
+  int flags = int_arg(info, 3);
+  RecvBuffer buf(env, n);
+  char* p = buf.data();
+  if (from) from->len = sizeof from->ss;
+  ssize_t r = sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) {
+    if (from) from->len = sizeof from->ss;
+    return sys::recvfrom(fd, p, n, flags | f, from ? from->sa() : nullptr, from ? &from->len : nullptr);
+  });
+  return buf.take(size_t(check(env, r, name)));
+}
+
+// recv_into/recvfrom_into: (fd, timeoutNs, view, nbytes, flags) -> bytes.
+ssize_t recv_view(const Napi::CallbackInfo& info, SockAddr* from, const char* name) {
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  Bytes b = bytes_arg(info, 2);
+  size_t n = size_t(info[3].As<Napi::Number>().DoubleValue());
+  int flags = int_arg(info, 4);
+  if (from) from->len = sizeof from->ss;
+  ssize_t r = sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) {
+    if (from) from->len = sizeof from->ss;
+    return sys::recvfrom(fd, b.data, n, flags | f, from ? from->sa() : nullptr, from ? &from->len : nullptr);
+  });
+  return check(info.Env(), r, name);
+}
+
+// send/sendto: (fd, timeoutNs, view, flags, ...) -> bytes sent.
+ssize_t send_view(const Napi::CallbackInfo& info, const SockAddr* to, const char* name) {
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  Bytes b = bytes_arg(info, 2);
+  int flags = int_arg(info, 3);
+  const sockaddr* sa = to ? reinterpret_cast<const sockaddr*>(&to->ss) : nullptr;
+  socklen_t len = to ? to->len : 0;
+  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendto(fd, b.data, b.len, flags | f, sa, len); });
+  return check(info.Env(), r, name);
+}
+
+// Closes the fds of every SCM_RIGHTS message in msg: a receive whose result
+// cannot reach JS must not leak what it received.
+void close_received_fds(msghdr* msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t end = std::min<size_t>(size_t(reinterpret_cast<char*>(c) - static_cast<char*>(msg->msg_control)) + c->cmsg_len,
+                                  msg->msg_controllen);
+    size_t data = size_t(reinterpret_cast<char*>(CMSG_DATA(c)) - static_cast<char*>(msg->msg_control));
+    for (size_t off = data; off + sizeof(int) <= end; off += sizeof(int)) {
+      int fd;
+      memcpy(&fd, static_cast<char*>(msg->msg_control) + off, sizeof fd);
+      sys::close(fd);
+    }
+  }
+}
+
+// The ancillary data of a received message as [level, type, Buffer][]; a
+// message the control buffer cut short (MSG_CTRUNC) keeps the bytes that
+// arrived, so every fd the kernel installed is returned.
+Napi::Array ancdata_of(Napi::Env env, msghdr* msg) {
+  auto out = Napi::Array::New(env);
+  if (msg->msg_controllen < sizeof(cmsghdr)) return out;
+  char* base = static_cast<char*>(msg->msg_control);
+  uint32_t i = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    size_t off = size_t(reinterpret_cast<char*>(c) - base);
+    size_t data = size_t(reinterpret_cast<char*>(CMSG_DATA(c)) - base);
+    size_t end = std::min<size_t>(off + c->cmsg_len, msg->msg_controllen);
+    auto item = Napi::Array::New(env, 3);
+    item.Set(0u, c->cmsg_level);
+    item.Set(1u, c->cmsg_type);
+    item.Set(2u, Napi::Buffer<char>::Copy(env, base + data, end > data ? end - data : 0));
+    out.Set(i++, item);
+    if (off + c->cmsg_len > msg->msg_controllen) break;  // cut short: the last one
+  }
+  return out;
+}
+
+// recvmsg(2) through the mode into iov; `result(got)` makes the first item.
+template <class Result>
+Napi::Value recvmsg_through(const Napi::CallbackInfo& info, iovec* iov, size_t niov, int ancbufsize, int flags,
+                            Result&& result) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  std::vector<char> control(size_t(ancbufsize), 0);
+  SockAddr from;
+  msghdr msg{};
+  ssize_t r = sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) {
+    msg = msghdr{};
+    msg.msg_name = from.sa();
+    msg.msg_namelen = sizeof from.ss;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = niov;
+    msg.msg_control = ancbufsize ? control.data() : nullptr;
+    msg.msg_controllen = size_t(ancbufsize);
+    return sys::recvmsg(fd, &msg, flags | f);
+  });
+  size_t got = size_t(check(env, r, "recvmsg"));
+  try {
+    auto out = Napi::Array::New(env, 4);
+    out.Set(0u, result(got));
+    out.Set(1u, ancdata_of(env, &msg));
+    out.Set(2u, msg.msg_flags);
+    out.Set(3u, from_sockaddr(env, from.sa(), msg.msg_namelen));
+    return out;
+  } catch (...) {
+    close_received_fds(&msg);
+    throw;
+  }
 }
 
 Napi::Value address_of(Napi::Env env, int fd, int (*get)(int, sockaddr*, socklen_t*), const char* name) {
@@ -205,45 +364,38 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
 
 // recv(fd, timeoutNs, n, flags) -> Buffer of the bytes received.
 Napi::Value Recv(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = fd_arg(info);
-  Deadline d = deadline_arg(info);
-  size_t n = size_t(info[2].As<Napi::Number>().DoubleValue());
-  int flags = int_arg(info, 3);
-  auto recv_to = [&](char* buf) {
-    return check(env, sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) { return sys::recv(fd, buf, n, flags | f); }), "recv");
-  };
-  if (n <= kStackRecv) {
-    char buf[kStackRecv];
-    return Napi::Buffer<char>::Copy(env, buf, size_t(recv_to(buf)));
-  }
-  auto big = Napi::Buffer<char>::New(env, n);  // V8 reports allocation failure
-  size_t got = size_t(recv_to(big.Data()));
-  return got == n ? big : Napi::Buffer<char>::Copy(env, big.Data(), got);
+  return recv_buffer(info, nullptr, "recv");
+}
+
+// recvfrom(fd, timeoutNs, n, flags) -> [Buffer, address | null]
+Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
+  SockAddr from;
+  Napi::Value data = recv_buffer(info, &from, "recvfrom");
+  return pair(info.Env(), data, from_sockaddr(info.Env(), from.sa(), from.len));
 }
 
 // recv_into(fd, timeoutNs, view, nbytes, flags) -> bytes received, written
 // straight into the caller's memory.
 Napi::Value RecvInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = fd_arg(info);
-  Deadline d = deadline_arg(info);
-  Bytes b = bytes_arg(info, 2);
-  size_t n = size_t(info[3].As<Napi::Number>().DoubleValue());
-  int flags = int_arg(info, 4);
-  ssize_t r = sock_call(fd, d, POLLIN, kRecvFirst, [&](int f) { return sys::recv(fd, b.data, n, flags | f); });
-  return Napi::Number::New(env, double(check(env, r, "recv_into")));
+  return Napi::Number::New(info.Env(), double(recv_view(info, nullptr, "recv_into")));
+}
+
+// recvfrom_into(fd, timeoutNs, view, nbytes, flags) -> [bytes, address | null]
+Napi::Value RecvFromInto(const Napi::CallbackInfo& info) {
+  SockAddr from;
+  double n = double(recv_view(info, &from, "recvfrom_into"));
+  return pair(info.Env(), Napi::Number::New(info.Env(), n), from_sockaddr(info.Env(), from.sa(), from.len));
 }
 
 // send(fd, timeoutNs, view, flags) -> bytes sent; MSG_NOSIGNAL always.
 Napi::Value Send(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = fd_arg(info);
-  Deadline d = deadline_arg(info);
-  Bytes b = bytes_arg(info, 2);
-  int flags = int_arg(info, 3);
-  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::send(fd, b.data, b.len, flags | f); });
-  return Napi::Number::New(env, double(check(env, r, "send")));
+  return Napi::Number::New(info.Env(), double(send_view(info, nullptr, "send")));
+}
+
+// sendto(fd, timeoutNs, view, flags, family, address) -> bytes sent
+Napi::Value SendTo(const Napi::CallbackInfo& info) {
+  SockAddr to = to_sockaddr(info.Env(), int_arg(info, 4), info[5], "sendto");
+  return Napi::Number::New(info.Env(), double(send_view(info, &to, "sendto")));
 }
 
 // sendall(fd, timeoutNs, view, flags): one deadline for the whole call; an
@@ -258,10 +410,77 @@ Napi::Value SendAll(const Napi::CallbackInfo& info) {
   do {
     if (d.expired()) check(env, kTimedOut, "sendall");
     off += size_t(check(env, sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) {
-      return sys::send(fd, b.data + off, b.len - off, flags | f);
+      return sys::sendto(fd, b.data + off, b.len - off, flags | f, nullptr, 0);
     }), "sendall"));
   } while (off < b.len);
   return env.Undefined();
+}
+
+// sendmsg(fd, timeoutNs, buffers: View[], ancdata: [level, type, View][],
+//         flags, family, address | undefined) -> bytes sent
+Napi::Value SendMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = fd_arg(info);
+  Deadline d = deadline_arg(info);
+  std::vector<iovec> iov = iovecs(info, 2);
+  auto anc = info[3].As<Napi::Array>();
+  int flags = int_arg(info, 4);
+  SockAddr to;
+  bool has_to = !info[6].IsUndefined() && !info[6].IsNull();
+  if (has_to) to = to_sockaddr(env, int_arg(info, 5), info[6], "sendmsg");
+  size_t space = 0;
+  for (uint32_t i = 0; i < anc.Length(); i++) {
+    space += CMSG_SPACE(view_bytes(env, anc.Get(i).As<Napi::Array>().Get(2u)).len);
+  }
+  std::vector<char> control(space, 0);
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  msg.msg_name = has_to ? to.sa() : nullptr;
+  msg.msg_namelen = has_to ? to.len : 0;
+  msg.msg_control = space ? control.data() : nullptr;
+  msg.msg_controllen = space;
+  cmsghdr* c = space ? CMSG_FIRSTHDR(&msg) : nullptr;
+  for (uint32_t i = 0; i < anc.Length(); i++, c = CMSG_NXTHDR(&msg, c)) {
+    auto item = anc.Get(i).As<Napi::Array>();
+    Bytes data = view_bytes(env, item.Get(2u));
+    c->cmsg_level = item.Get(0u).As<Napi::Number>().Int32Value();
+    c->cmsg_type = item.Get(1u).As<Napi::Number>().Int32Value();
+    c->cmsg_len = CMSG_LEN(data.len);
+    memcpy(CMSG_DATA(c), data.data, data.len);
+  }
+  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendmsg(fd, &msg, flags | f); });
+  return Napi::Number::New(env, double(check(env, r, "sendmsg")));
+}
+
+// recvmsg(fd, timeoutNs, bufsize, ancbufsize, flags)
+//   -> [Buffer, ancdata: [level, type, Buffer][], msg_flags, address | null]
+Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = size_t(info[2].As<Napi::Number>().DoubleValue());
+  RecvBuffer buf(env, n);
+  iovec iov{buf.data(), n};
+  return recvmsg_through(info, &iov, 1, int_arg(info, 3), int_arg(info, 4), [&](size_t got) {
+    return buf.take(got);
+  });
+}
+
+// recvmsg_into(fd, timeoutNs, buffers: View[], ancbufsize, flags)
+//   -> [bytes, ancdata, msg_flags, address | null]
+Napi::Value RecvMsgInto(const Napi::CallbackInfo& info) {
+  std::vector<iovec> iov = iovecs(info, 2);
+  return recvmsg_through(info, iov.data(), iov.size(), int_arg(info, 3), int_arg(info, 4), [&](size_t got) {
+    return Napi::Number::New(info.Env(), double(got));
+  });
+}
+
+// cmsg_len(n) -> CMSG_LEN(n); cmsg_space(n) -> CMSG_SPACE(n). The JS layer
+// checks the range.
+Napi::Value CmsgLen(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(CMSG_LEN(size_t(info[0].As<Napi::Number>().DoubleValue()))));
+}
+Napi::Value CmsgSpace(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(CMSG_SPACE(size_t(info[0].As<Napi::Number>().DoubleValue()))));
 }
 
 // shutdown(fd, how)

@@ -116,13 +116,40 @@ int so_error(int fd) {
   return err;
 }
 
-ssize_t recv(int fd, void* buf, size_t n, int flags) { return ret(::recv(fd, buf, n, flags)); }
-
-ssize_t send(int fd, const void* buf, size_t n, int flags) {
-  return ret(::send(fd, buf, n, flags | kSendFlags));
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* sa, socklen_t* len) {
+  return ret(::recvfrom(fd, buf, n, flags, sa, len));
 }
+
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* sa, socklen_t len) {
+  return ret(::sendto(fd, buf, n, flags | kSendFlags, sa, len));
+}
+
+ssize_t recvmsg(int fd, msghdr* msg, int flags) {
+#ifdef MSG_CMSG_CLOEXEC
+  flags |= MSG_CMSG_CLOEXEC;  // received fds are close-on-exec from the start
+#endif
+  ssize_t r = ret(::recvmsg(fd, msg, flags));
+#ifdef MSG_CMSG_CLOEXEC
+  msg->msg_flags &= ~MSG_CMSG_CLOEXEC;  // the kernel echoes it; it is ours, not the message's
+#endif
+  return r;
+}
+
+ssize_t sendmsg(int fd, const msghdr* msg, int flags) { return ret(::sendmsg(fd, msg, flags | kSendFlags)); }
 
 int poll(pollfd* fds, nfds_t n, int timeout_ms) { return ret(::poll(fds, n, timeout_ms)); }
 
 }  // namespace sys
 }  // namespace sockmode
+
+#ifdef __linux__
+namespace sockmode {
+namespace sys {
+int epoll_create() { return ret(::epoll_create1(EPOLL_CLOEXEC)); }
+int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) { return ret(::epoll_ctl(epfd, op, fd, ev)); }
+int epoll_wait(int epfd, epoll_event* events, int max, int timeout_ms) {
+  return ret(::epoll_wait(epfd, events, max, timeout_ms));
+}
+}  // namespace sys
+}  // namespace sockmode
+#endif

@@ -37,9 +37,25 @@ int getpeername(int fd, sockaddr* sa, socklen_t* len);
 int getsockopt(int fd, int level, int opt, void* val, socklen_t* len);
 int setsockopt(int fd, int level, int opt, const void* val, socklen_t len);
 int so_error(int fd);  // getsockopt(SO_ERROR): the pending error, or -errno
-ssize_t recv(int fd, void* buf, size_t n, int flags);
-ssize_t send(int fd, const void* buf, size_t n, int flags);
+// recvfrom(2); sa may be null (then it is recv(2)).
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* sa, socklen_t* len);
+// sendto(2) with MSG_NOSIGNAL; sa may be null (then it is send(2)).
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* sa, socklen_t len);
+ssize_t recvmsg(int fd, msghdr* msg, int flags);  // adds MSG_CMSG_CLOEXEC
+ssize_t sendmsg(int fd, const msghdr* msg, int flags);  // adds MSG_NOSIGNAL
 int poll(pollfd* fds, nfds_t n, int timeout_ms);
 
 }  // namespace sys
 }  // namespace sockmode
+
+#ifdef __linux__
+#include <sys/epoll.h>
+
+namespace sockmode {
+namespace sys {
+int epoll_create();  // epoll_create1(EPOLL_CLOEXEC)
+int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
+int epoll_wait(int epfd, epoll_event* events, int max, int timeout_ms);
+}  // namespace sys
+}  // namespace sockmode
+#endif
