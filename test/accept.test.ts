@@ -7,20 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { fdCount, fdNonBlocking, node, observe, outcome, python } from './helpers.js';
+import { checkNoFdLeaks, fdNonBlocking, node, observe, outcome, python, sleep } from './helpers.js';
 
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = fdCount();
-});
-afterEach(() => {
-  socket.setdefaulttimeout(null);
-  expect(fdCount()).toBe(fdsBefore); // every socket of the test was closed
-});
+checkNoFdLeaks();
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** A listener on 127.0.0.1 in timeout mode, and its address. */
 function listen(timeout: number | null = 5): [socket.Socket, [string, number]] {

@@ -8,16 +8,9 @@ import { closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { fdCount, fdNonBlocking, observe, outcome, python, refusedAddress, root } from './helpers.js';
+import { checkNoFdLeaks, fdCount, fdNonBlocking, observe, outcome, python, refusedAddress, root } from './helpers.js';
 
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = fdCount();
-});
-afterEach(() => {
-  socket.setdefaulttimeout(null);
-  expect(fdCount()).toBe(fdsBefore); // every socket of the test was closed
-});
+checkNoFdLeaks();
 
 /** Whether fd is open in this process. */
 function isOpen(fd: number): boolean {

@@ -5,21 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { fdCount, fullListener, node, observe, outcome, python, refusedAddress, root } from './helpers.js';
+import { checkNoFdLeaks, fullListener, node, observe, outcome, python, refusedAddress, root, sleep } from './helpers.js';
 
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = fdCount();
-});
-afterEach(() => {
-  socket.setdefaulttimeout(null);
-  expect(fdCount()).toBe(fdsBefore); // every socket of the test was closed
-});
+checkNoFdLeaks();
 
-/** Sleeps the thread (nothing else of ours runs meanwhile). */
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** A real listener on 127.0.0.1 (timeout mode, so an accept is bounded). */
 function listener(): { sock: socket.Socket; address: [string, number]; close(): void } {

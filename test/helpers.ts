@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, expect } from 'vitest';
 import * as socket from '../lib/index.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -155,4 +156,24 @@ export function fdCount(): number {
 /** Whether the fd's open file description has O_NONBLOCK set. */
 export function fdNonBlocking(fd: number): boolean {
   return !socket.get_blocking(fd);
+}
+
+/**
+ * Installs hooks that check every test of the file closes what it opens (the
+ * /proc/self/fd count after equals before) and resets the default timeout.
+ */
+export function checkNoFdLeaks(): void {
+  let before = 0;
+  beforeEach(() => {
+    before = fdCount();
+  });
+  afterEach(() => {
+    socket.setdefaulttimeout(null);
+    expect(fdCount()).toBe(before); // every socket of the test was closed
+  });
+}
+
+/** Sleeps the thread (nothing else of ours runs meanwhile). */
+export function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

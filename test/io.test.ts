@@ -7,20 +7,10 @@ import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { fdCount, node, observe, outcome, python } from './helpers.js';
+import { checkNoFdLeaks, node, observe, outcome, python, sleep } from './helpers.js';
 
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = fdCount();
-});
-afterEach(() => {
-  socket.setdefaulttimeout(null);
-  expect(fdCount()).toBe(fdsBefore); // every socket of the test was closed
-});
+checkNoFdLeaks();
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 type Kind = 'socketpair' | 'tcp';
 const kinds: Kind[] = ['socketpair', 'tcp'];
