@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { pyRepr } from './args.js';
 import * as socket from './index.js';
 
@@ -97,6 +98,28 @@ function fullListener(): { address: [string, number]; close(): void } {
       l.close();
     },
   };
+}
+
+/**
+ * A worker thread that, once loaded, sends `text` on each of `fds` after
+ * `delayMs`: a peer that keeps running while this thread sits in select().
+ * Resolves when the worker is ready; `done` when it has sent.
+ */
+async function sendLater(fds: number[], delayMs: number, text: string): Promise<{ done: Promise<void> }> {
+  const index = pathToFileURL(fileURLToPath(new URL('./index.js', import.meta.url))).href;
+  const code = `import { parentPort, workerData } from 'node:worker_threads';
+import * as socket from ${JSON.stringify(index)};
+const socks = workerData.fds.map((fd) => socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM));
+parentPort.postMessage('ready');
+setTimeout(() => { for (const s of socks) { s.sendall(Buffer.from(workerData.text)); s.close(); } }, workerData.delayMs);`;
+  const worker = new Worker(new URL('data:text/javascript,' + encodeURIComponent(code)), {
+    workerData: { fds, delayMs, text },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  return { done: new Promise<void>((resolve) => worker.once('exit', () => resolve())) };
 }
 
 interface Scenario {
@@ -305,6 +328,49 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
     },
   },
 ];
+
+scenarios.push({
+  name: 'select',
+  title: 'Waiting on several sockets at once: select() and DefaultSelector show which became ready',
+  async run(r) {
+    const { select } = await import('./select.js');
+    const { DefaultSelector, EVENT_READ } = await import('./selectors.js');
+    const pairs = [socket.socketpair(), socket.socketpair(), socket.socketpair()];
+    const [a, b, c] = pairs.map(([mine]) => mine);
+    const names = new Map([[a, 'a'], [b, 'b'], [c, 'c']]);
+    const later = Math.round(r.t * 300);
+    try {
+      let peer = await sendLater([pairs[1][1].fileno()], later, 'to b');
+      r.step(`select([a, b, c], [], [], ${r.t}) while a thread writes to b after ${later} ms`,
+        () => select([a, b, c], [], [], r.t)[0].map((s) => names.get(s)),
+        'only b is readable, after the write and before the timeout',
+        (o) => o.ok && JSON.stringify(o.value) === '["b"]' && o.elapsed > later / 2000 && o.elapsed < r.t);
+      await peer.done;
+      b.recv(100);
+      using sel = new DefaultSelector<string>();
+      for (const [s, name] of names) sel.register(s, EVENT_READ, name);
+      peer = await sendLater([pairs[0][1].fileno(), pairs[2][1].fileno()], later, 'to a and c');
+      r.step(`${DefaultSelector.name}: sel.select(${r.t}), again until nothing new, while a thread writes to a and c`,
+        () => {
+          // The two writes are two syscalls: the first select may see only one.
+          const seen = new Set<string>();
+          const end = performance.now() + r.t * 1000;
+          while (seen.size < 2 && performance.now() < end) {
+            for (const [key, events] of sel.select(r.t)) if (events & EVENT_READ) seen.add(key.data);
+          }
+          return [...seen].sort();
+        },
+        'the keys of a and c, each with EVENT_READ; never b',
+        (o) => o.ok && JSON.stringify(o.value) === '["a","c"]');
+      await peer.done;
+    } finally {
+      for (const [x, y] of pairs) {
+        x.close();
+        y.close();
+      }
+    }
+  },
+});
 
 /**
  * Runs the named scenarios (all when `names` is empty) with waits of `t`
