@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/address.cc",
         "native/call.cc",
+        "native/loop.cc",
         "native/select.cc",
         "native/errors.cc",
         "native/socket.cc",

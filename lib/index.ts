@@ -412,3 +412,6 @@ function viewBuffer(v: BytesLike): Buffer {
   const view = bytesLike(v);
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
+
+export { loop } from './loop.js';
+export type { LoopOptions } from './loop.js';

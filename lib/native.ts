@@ -4,7 +4,8 @@
  *
  * Every function is stateless: it takes the fd and, where it can wait, the
  * timeout of the socket object as `timeoutNs` (`< 0` blocking, `0`
- * non-blocking, `> 0` nanoseconds). Failures are thrown as the classes of
+ * non-blocking, `> 0` nanoseconds), or `constants.TRY_TIMEOUT` for the event
+ * loop's attempt, where "would block" is answered `null` instead of thrown. Failures are thrown as the classes of
  * `errors.ts`, through the factory registered with `set_error_factory`.
  *
  * @internal
@@ -31,15 +32,16 @@ export interface Binding {
   close(fd: number): void;
   bind(fd: number, family: number, address: NativeAddress): void;
   listen(fd: number, backlog: number): void;
-  accept(fd: number, timeoutNs: number): [number, unknown];
+  accept(fd: number, timeoutNs: number): [number, unknown] | null;
   connect(fd: number, timeoutNs: number, family: number, address: NativeAddress, ex: boolean): number;
-  recv(fd: number, timeoutNs: number, n: number, flags: number): Buffer;
-  recv_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): number;
-  send(fd: number, timeoutNs: number, data: View, flags: number): number;
-  sendall(fd: number, timeoutNs: number, data: View, flags: number): void;
-  recvfrom(fd: number, timeoutNs: number, n: number, flags: number): [Buffer, unknown];
-  recvfrom_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): [number, unknown];
-  sendto(fd: number, timeoutNs: number, data: View, flags: number, family: number, address: unknown): number;
+  recv(fd: number, timeoutNs: number, n: number, flags: number): Buffer | null;
+  recv_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): number | null;
+  send(fd: number, timeoutNs: number, data: View, flags: number): number | null;
+  /** In the event loop's attempt (TRY_TIMEOUT): the bytes the kernel took now. */
+  sendall(fd: number, timeoutNs: number, data: View, flags: number): void | number;
+  recvfrom(fd: number, timeoutNs: number, n: number, flags: number): [Buffer, unknown] | null;
+  recvfrom_into(fd: number, timeoutNs: number, buf: View, nbytes: number, flags: number): [number, unknown] | null;
+  sendto(fd: number, timeoutNs: number, data: View, flags: number, family: number, address: unknown): number | null;
   sendmsg(
     fd: number,
     timeoutNs: number,
@@ -59,6 +61,10 @@ export interface Binding {
   epoll_create(): number;
   epoll_ctl(epfd: number, op: number, fd: number, events: number): void;
   epoll_wait(epfd: number, timeoutNs: number, out: Int32Array): number;
+  poll_watch(fd: number, events: number, callback: (status: number, events: number) => void): unknown;
+  poll_update(handle: unknown, events: number): void;
+  poll_close(handle: unknown): void;
+  strerror(errno: number): string;
   shutdown(fd: number, how: number): void;
   getsockname(fd: number): unknown;
   getpeername(fd: number): unknown;

@@ -37,7 +37,7 @@ export type AncItem = [level: number, type: number, data: BytesLike];
 export type AncData = [level: number, type: number, data: Buffer];
 
 /** The byte count of a receive into `buf`: `nbytes` (0 or omitted: all of buf), checked. */
-function intoCount(buf: ArrayBufferView, nbytes: unknown, call: string, tooBig: string): number {
+export function intoCount(buf: ArrayBufferView, nbytes: unknown, call: string, tooBig: string): number {
   const n = nbytes === undefined ? 0 : size(nbytes, 'nbytes');
   if (n < 0) throw new RangeError(`negative buffersize in ${call}`);
   if (n > buf.byteLength) throw new RangeError(tooBig);
@@ -49,6 +49,19 @@ function ancSize(ancbufsize: unknown): number {
   const n = optInt(ancbufsize, 0, 'ancbufsize');
   if (n < 0) throw new RangeError('invalid ancillary data buffer length');
   return n;
+}
+
+/**
+ * Called with the fd when a socket object lets go of it (close, detach),
+ * before the fd is closed: the event loop stops watching it and rejects its
+ * waiters (lib/loop.ts sets it).
+ * @internal
+ */
+let releaseHook: ((fd: number) => void) | undefined;
+
+/** @internal */
+export function onRelease(hook: (fd: number) => void): void {
+  releaseHook = hook;
 }
 
 interface Held {
@@ -235,7 +248,7 @@ export class Socket {
    * [Errno 9] (closed). Source: accept4(2), Python's `socket.accept()`.
    */
   accept(): [Socket, SockAddress] {
-    const [fd, address] = native.accept(this.#fd, this.#t);
+    const [fd, address] = native.accept(this.#fd, this.#t)!; // null only for the event loop's attempt
     let conn: Socket;
     try {
       conn = new Socket(this.#family, this.#type, this.#proto, fd);
@@ -284,7 +297,7 @@ export class Socket {
     if (n < 0) throw new RangeError('negative buffersize in recv');
     const f = optInt(flags, 0, 'flags');
     if (n === 0) return Buffer.alloc(0);
-    return native.recv(this.#fd, this.#t, n, f);
+    return native.recv(this.#fd, this.#t, n, f)!;
   }
 
   /**
@@ -300,7 +313,7 @@ export class Socket {
     const n = intoCount(buf, nbytes, 'recv_into', 'buffer too small for requested bytes');
     const f = optInt(flags, 0, 'flags');
     if (n === 0) return 0;
-    return native.recv_into(this.#fd, this.#t, buf, n, f);
+    return native.recv_into(this.#fd, this.#t, buf, n, f)!;
   }
 
   /**
@@ -338,7 +351,7 @@ export class Socket {
    * Source: send(2) with MSG_NOSIGNAL, Python's `socket.send()`.
    */
   send(data: BytesLike, flags?: number): number {
-    return native.send(this.#fd, this.#t, bytesLike(data), optInt(flags, 0, 'flags'));
+    return native.send(this.#fd, this.#t, bytesLike(data), optInt(flags, 0, 'flags'))!;
   }
 
   /**
@@ -371,7 +384,7 @@ export class Socket {
     } else if (arguments.length < 2) {
       throw new TypeError(`sendto() takes 2 or 3 arguments (${arguments.length} given)`);
     }
-    return native.sendto(this.#fd, this.#t, view, flags, this.#family, to);
+    return native.sendto(this.#fd, this.#t, view, flags, this.#family, to)!;
   }
 
   /**
@@ -445,6 +458,7 @@ export class Socket {
     if (fd === -1) return;
     this.#fd = -1;
     finalizer.unregister(this);
+    releaseHook?.(fd);
     native.close(fd);
   }
 
@@ -461,6 +475,7 @@ export class Socket {
     const fd = this.#fd;
     this.#fd = -1;
     finalizer.unregister(this);
+    if (fd !== -1) releaseHook?.(fd);
     return fd;
   }
 

@@ -14,7 +14,9 @@
 #endif
 
 #include "address.h"
+#include "call.h"
 #include "errors.h"
+#include "loop.h"
 #include "select.h"
 #include "socket.h"
 
@@ -59,6 +61,7 @@ Napi::Object Constants(Napi::Env env) {
   C(EAI_ADDRFAMILY);
 #endif
   C(O_NONBLOCK);
+  c.Set("TRY_TIMEOUT", Napi::Number::New(env, kTryTimeout));
   C(POLLIN); C(POLLPRI); C(POLLOUT); C(POLLERR); C(POLLHUP); C(POLLNVAL);
 #ifdef POLLRDHUP
   C(POLLRDHUP);
@@ -500,11 +503,13 @@ Napi::Object Errnos(Napi::Env env) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new InstanceData());
+  InitLoop(env);
   struct {
     const char* name;
     Napi::Value (*fn)(const Napi::CallbackInfo&);
   } fns[] = {
       {"set_error_factory", SetErrorFactory},
+      {"strerror", StrError},
       {"socket", Socket},
       {"socketpair", SocketPair},
       {"setblocking", SetBlocking},
@@ -538,6 +543,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"inet_pton", InetPton},
       {"inet_ntop", InetNtop},
       {"poll", Poll},
+      {"poll_watch", PollWatch},
+      {"poll_update", PollUpdate},
+      {"poll_close", PollClose},
 #ifdef __linux__
       {"epoll_create", EpollCreate},
       {"epoll_ctl", EpollCtl},

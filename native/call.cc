@@ -14,6 +14,7 @@ Deadline Deadline::within(double ns) {
 }
 
 Deadline Deadline::after(double timeout_ns) {
+  if (timeout_ns == kTryTimeout) return {kTry, 0};
   if (timeout_ns < 0) return {kBlocking, 0};
   if (timeout_ns == 0) return {kNonBlocking, 0};
   return within(timeout_ns);

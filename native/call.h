@@ -25,6 +25,10 @@ namespace sockmode {
 // The result of a call that ran out of time: no syscall returns it.
 constexpr ssize_t kTimedOut = INT64_MIN;
 
+// The timeout value of the event-loop API (lib/loop.ts): one attempt with
+// MSG_DONTWAIT whose EAGAIN is an answer ("wait for readiness"), not an error.
+constexpr double kTryTimeout = -2;
+
 // When the socket is in timeout mode, what comes first.
 enum class First {
   kWait,  // poll for readiness, then the syscall (accept, connect, recv)
@@ -33,10 +37,11 @@ enum class First {
 
 // The timeout of one whole call: its mode and, in timeout mode, when it ends.
 struct Deadline {
-  enum Mode { kBlocking, kNonBlocking, kTimed } mode;
+  enum Mode { kBlocking, kNonBlocking, kTimed, kTry } mode;
   int64_t at_ns;  // monotonic; INT64_MAX waits forever
 
-  // timeout_ns: < 0 blocking, 0 non-blocking, > 0 nanoseconds from now.
+  // timeout_ns: kTryTimeout the event loop's attempt, other < 0 blocking,
+  // 0 non-blocking, > 0 nanoseconds from now.
   static Deadline after(double timeout_ns);
   // A timed deadline ns from now; ns < 0 waits forever (poll's convention).
   static Deadline within(double ns);
@@ -76,15 +81,17 @@ inline int wait_ready(int fd, short events, const Deadline& d) {
 }
 
 // Runs op(flags) through the mode described by d; op returns a result >= 0 or
-// -errno, and in timeout mode receives MSG_DONTWAIT so that it never blocks
-// even when another holder cleared O_NONBLOCK on the shared description.
+// -errno, and in timeout mode (and the event loop's attempt) receives
+// MSG_DONTWAIT so that it never blocks even when another holder cleared
+// O_NONBLOCK on the shared description.
 // Returns op's result, -errno, or kTimedOut. A closed socket (fd < 0) skips
 // the wait: the syscall itself reports EBADF.
 template <class Op>
 ssize_t sock_call(int fd, const Deadline& d, short events, First first, Op&& op) {
   ssize_t r;
   if (!d.timed() || fd < 0) {
-    do r = op(0);
+    int flags = d.mode == Deadline::kTry ? MSG_DONTWAIT : 0;
+    do r = op(flags);
     while (r == -EINTR);
     return r;
   }

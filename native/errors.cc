@@ -55,6 +55,15 @@ ssize_t check(Napi::Env env, ssize_t r, const char* syscall) {
   throw_error(env, ErrorKind::kErrno, int(-r), syscall);
 }
 
+ssize_t check(Napi::Env env, ssize_t r, const char* syscall, const Deadline& d) {
+  if (d.mode == Deadline::kTry && (r == -EAGAIN || r == -EWOULDBLOCK)) return kAgain;
+  return check(env, r, syscall);
+}
+
+Napi::Value StrError(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), describe(ErrorKind::kErrno, info[0].As<Napi::Number>().Int32Value()));
+}
+
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   auto* data = info.Env().GetInstanceData<InstanceData>();
   data->error_factory = Napi::Persistent(info[0].As<Napi::Function>());

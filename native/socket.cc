@@ -70,6 +70,9 @@ Bytes view_bytes(napi_env env, napi_value v) {
 
 Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) { return view_bytes(info.Env(), info[i]); }
 
+// A byte count for JS, or null for the event loop's EAGAIN.
+Napi::Value count(Napi::Env env, ssize_t n) { return n == kAgain ? env.Null() : Napi::Number::New(env, double(n)); }
+
 Napi::Array pair(Napi::Env env, Napi::Value a, Napi::Value b) {
   auto out = Napi::Array::New(env, 2);
   out.Set(0u, a);
@@ -123,7 +126,9 @@ Napi::Value recv_buffer(const Napi::CallbackInfo& info, SockAddr* from, const ch
     if (from) from->len = sizeof from->ss;
     return sys::recvfrom(fd, p, n, flags | f, from ? from->sa() : nullptr, from ? &from->len : nullptr);
   });
-  return buf.take(size_t(check(env, r, name)));
+  ssize_t got = check(env, r, name, d);
+  if (got == kAgain) return env.Null();
+  return buf.take(size_t(got));
 }
 
 // recv_into/recvfrom_into: (fd, timeoutNs, view, nbytes, flags) -> bytes.
@@ -138,7 +143,7 @@ ssize_t recv_view(const Napi::CallbackInfo& info, SockAddr* from, const char* na
     if (from) from->len = sizeof from->ss;
     return sys::recvfrom(fd, b.data, n, flags | f, from ? from->sa() : nullptr, from ? &from->len : nullptr);
   });
-  return check(info.Env(), r, name);
+  return check(info.Env(), r, name, d);
 }
 
 // send/sendto: (fd, timeoutNs, view, flags, ...) -> bytes sent.
@@ -150,7 +155,7 @@ ssize_t send_view(const Napi::CallbackInfo& info, const SockAddr* to, const char
   const sockaddr* sa = to ? reinterpret_cast<const sockaddr*>(&to->ss) : nullptr;
   socklen_t len = to ? to->len : 0;
   ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendto(fd, b.data, b.len, flags | f, sa, len); });
-  return check(info.Env(), r, name);
+  return check(info.Env(), r, name, d);
 }
 
 // Closes the fds of every SCM_RIGHTS message in msg: a receive whose result
@@ -211,7 +216,9 @@ Napi::Value recvmsg_through(const Napi::CallbackInfo& info, iovec* iov, size_t n
     msg.msg_controllen = size_t(ancbufsize);
     return sys::recvmsg(fd, &msg, flags | f);
   });
-  size_t got = size_t(check(env, r, "recvmsg"));
+  ssize_t n = check(env, r, "recvmsg", d);
+  if (n == kAgain) return env.Null();
+  size_t got = size_t(n);
   try {
     auto out = Napi::Array::New(env, 4);
     out.Set(0u, result(got));
@@ -240,7 +247,10 @@ Napi::Value address_of(Napi::Env env, int fd, int (*get)(int, sockaddr*, socklen
 ssize_t connect_through(int fd, const Deadline& d, const SockAddr& a) {
   int r = sys::connect(fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len);
   if (r == 0) return 0;
-  bool wait = r == -EINTR ? d.mode != Deadline::kNonBlocking : (d.timed() && r == -EINPROGRESS);
+  // After EINTR the connection goes on in the background: blocking mode waits
+  // for it; the non-blocking modes report it (the event loop waits for
+  // writability, as for EINPROGRESS).
+  bool wait = r == -EINTR ? (d.mode == Deadline::kBlocking || d.timed()) : (d.timed() && r == -EINPROGRESS);
   if (!wait) return r;
   return sock_call(fd, d.timed() ? d : Deadline::forever(), POLLOUT, First::kWait, [fd](int) -> ssize_t {
     int err = sys::so_error(fd);
@@ -335,10 +345,13 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   int fd = fd_arg(info);
   SockAddr a;
   memset(&a.ss, 0, sizeof a.ss);
-  int conn = int(check(env, sock_call(fd, deadline_arg(info), POLLIN, First::kWait, [&](int) -> ssize_t {
+  Deadline d = deadline_arg(info);
+  ssize_t r = check(env, sock_call(fd, d, POLLIN, First::kWait, [&](int) -> ssize_t {
     a.len = sizeof a.ss;
     return sys::accept(fd, a.sa(), &a.len);
-  }), "accept"));
+  }), "accept", d);
+  if (r == kAgain) return env.Null();
+  int conn = int(r);
   try {
     auto out = Napi::Array::New(env, 2);
     out.Set(0u, conn);
@@ -367,39 +380,43 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   return recv_buffer(info, nullptr, "recv");
 }
 
+
 // recvfrom(fd, timeoutNs, n, flags) -> [Buffer, address | null]
 Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   SockAddr from;
   Napi::Value data = recv_buffer(info, &from, "recvfrom");
+  if (data.IsNull()) return data;
   return pair(info.Env(), data, from_sockaddr(info.Env(), from.sa(), from.len));
 }
 
 // recv_into(fd, timeoutNs, view, nbytes, flags) -> bytes received, written
 // straight into the caller's memory.
 Napi::Value RecvInto(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(recv_view(info, nullptr, "recv_into")));
+  return count(info.Env(), recv_view(info, nullptr, "recv_into"));
 }
 
 // recvfrom_into(fd, timeoutNs, view, nbytes, flags) -> [bytes, address | null]
 Napi::Value RecvFromInto(const Napi::CallbackInfo& info) {
   SockAddr from;
-  double n = double(recv_view(info, &from, "recvfrom_into"));
-  return pair(info.Env(), Napi::Number::New(info.Env(), n), from_sockaddr(info.Env(), from.sa(), from.len));
+  ssize_t n = recv_view(info, &from, "recvfrom_into");
+  if (n == kAgain) return info.Env().Null();
+  return pair(info.Env(), count(info.Env(), n), from_sockaddr(info.Env(), from.sa(), from.len));
 }
 
 // send(fd, timeoutNs, view, flags) -> bytes sent; MSG_NOSIGNAL always.
 Napi::Value Send(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(send_view(info, nullptr, "send")));
+  return count(info.Env(), send_view(info, nullptr, "send"));
 }
 
 // sendto(fd, timeoutNs, view, flags, family, address) -> bytes sent
 Napi::Value SendTo(const Napi::CallbackInfo& info) {
   SockAddr to = to_sockaddr(info.Env(), int_arg(info, 4), info[5], "sendto");
-  return Napi::Number::New(info.Env(), double(send_view(info, &to, "sendto")));
+  return count(info.Env(), send_view(info, &to, "sendto"));
 }
 
 // sendall(fd, timeoutNs, view, flags): one deadline for the whole call; an
-// empty view still issues one send(2).
+// empty view still issues one send(2). In the event loop's attempt it sends
+// what the kernel takes now and returns that count.
 Napi::Value SendAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = fd_arg(info);
@@ -409,11 +426,13 @@ Napi::Value SendAll(const Napi::CallbackInfo& info) {
   size_t off = 0;
   do {
     if (d.expired()) check(env, kTimedOut, "sendall");
-    off += size_t(check(env, sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) {
+    ssize_t r = check(env, sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) {
       return sys::sendto(fd, b.data + off, b.len - off, flags | f, nullptr, 0);
-    }), "sendall"));
+    }), "sendall", d);
+    if (r == kAgain) break;
+    off += size_t(r);
   } while (off < b.len);
-  return env.Undefined();
+  return d.mode == Deadline::kTry ? Napi::Number::New(env, double(off)) : env.Undefined();
 }
 
 // sendmsg(fd, timeoutNs, buffers: View[], ancdata: [level, type, View][],
@@ -450,7 +469,7 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
     memcpy(CMSG_DATA(c), data.data, data.len);
   }
   ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendmsg(fd, &msg, flags | f); });
-  return Napi::Number::New(env, double(check(env, r, "sendmsg")));
+  return count(env, check(env, r, "sendmsg", d));
 }
 
 // recvmsg(fd, timeoutNs, bufsize, ancbufsize, flags)
