@@ -372,6 +372,36 @@ scenarios.push({
   },
 });
 
+scenarios.push({
+  name: 'loop',
+  title: 'loop.sock_recv waits on the event loop: timers keep running, then it resolves',
+  async run(r) {
+    const [a, b] = socket.socketpair();
+    using _a = a;
+    using _b = b;
+    a.setblocking(false);
+    const later = Math.round(r.t * 500);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    setTimeout(() => b.sendall(Buffer.from('hello')), later);
+    const t0 = performance.now();
+    let o: Outcome;
+    try {
+      const data = await socket.loop.sock_recv(a, 1024);
+      o = { ok: true, value: { data: data.toString(), timer_ticks: ticks }, elapsed: 0 };
+    } catch (e) {
+      o = { ok: false, error: (e as Error).name, message: (e as Error).message, elapsed: 0 };
+    } finally {
+      clearInterval(timer);
+    }
+    o.elapsed = (performance.now() - t0) / 1000;
+    const v = o.value as { data: string; timer_ticks: number } | undefined;
+    r.record(`await loop.sock_recv(a, 1024) while a 10 ms timer runs; b sends after ${later} ms`, o,
+      "b'hello' after the send, with the timer firing all along (the thread was never blocked)",
+      o.ok && v!.data === 'hello' && v!.timer_ticks >= later / 20 && o.elapsed >= later / 1000 - 0.005, a);
+  },
+});
+
 /**
  * Runs the named scenarios (all when `names` is empty) with waits of `t`
  * seconds. Unknown names throw a RangeError listing the known ones.

@@ -34,11 +34,11 @@ describe('sockmode demo --json', () => {
     expect(s!.elapsed).toBeLessThan(T + 2);
   };
 
-  it('exits 0 and runs the nine seed scenarios in order, then select', () => {
+  it('exits 0 and runs the nine seed scenarios in order, then select and loop', () => {
     expect(run.status).toBe(0);
     expect(results.map((r) => r.name)).toEqual([
       'modes', 'refused', 'connect-timeout', 'default-timeout', 'connect-blocking',
-      'accept-timeout', 'recv-timeout', 'nonblocking-recv', 'shared', 'select',
+      'accept-timeout', 'recv-timeout', 'nonblocking-recv', 'shared', 'select', 'loop',
     ]);
   });
 
@@ -101,6 +101,15 @@ describe('sockmode demo --json', () => {
     expect(sel).toMatchObject({ ok: true, value: ['b'] });
     expect(sel.elapsed).toBeLessThan(T);
     expect(selector).toMatchObject({ ok: true, value: ['a', 'c'] });
+  });
+
+  it('11. loop.sock_recv resolves after the peer sends, while timers kept firing', () => {
+    const [s] = steps('loop');
+    expect(s.ok).toBe(true);
+    const v = s.value as { data: string; timer_ticks: number };
+    expect(v.data).toBe('hello');
+    expect(v.timer_ticks).toBeGreaterThan(3);
+    expect(s.elapsed).toBeGreaterThanOrEqual(T / 2 - 0.005);
   });
 });
 
