@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/address.cc",
+        "native/bench.cc",
         "native/call.cc",
         "native/loop.cc",
         "native/select.cc",

@@ -65,6 +65,11 @@ export interface Binding {
   poll_update(handle: unknown, events: number): void;
   poll_close(handle: unknown): void;
   strerror(errno: number): string;
+  bench_pin(cpu: number): boolean;
+  bench_pingpong(fd: number, size: number, rounds: number): number;
+  bench_bulk(fd: number, bufsize: number, total: number): number;
+  bench_connect(family: number, address: unknown, count: number): number;
+  bench_peer(controlFd: number): void;
   shutdown(fd: number, how: number): void;
   getsockname(fd: number): unknown;
   getpeername(fd: number): unknown;

@@ -14,6 +14,7 @@
 #endif
 
 #include "address.h"
+#include "bench.h"
 #include "call.h"
 #include "errors.h"
 #include "loop.h"
@@ -543,6 +544,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"inet_pton", InetPton},
       {"inet_ntop", InetNtop},
       {"poll", Poll},
+      {"bench_pin", BenchPin},
+      {"bench_pingpong", BenchPingPong},
+      {"bench_bulk", BenchBulk},
+      {"bench_connect", BenchConnect},
+      {"bench_peer", BenchPeer},
       {"poll_watch", PollWatch},
       {"poll_update", PollUpdate},
       {"poll_close", PollClose},
