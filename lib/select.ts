@@ -103,8 +103,10 @@ function eventMask(mask: unknown, max: number): number {
   if (typeof mask !== 'number' || !Number.isInteger(mask)) {
     throw new TypeError(`eventmask must be an integer, not ${typeName(mask)}`);
   }
-  if (mask < 0 || mask > max) throw new RangeError(`eventmask out of range: ${mask}`);
-  return mask;
+  // JS's | makes EPOLLET (bit 31) negative: read a 32-bit pattern as unsigned.
+  const m = mask < 0 && mask >= -0x80000000 ? mask >>> 0 : mask;
+  if (m < 0 || m > max) throw new RangeError(`eventmask out of range: ${mask}`);
+  return m;
 }
 
 /** A poll timeout in milliseconds (null or negative: forever) in native nanoseconds. */
@@ -113,10 +115,9 @@ function pollTimeout(timeoutMs: unknown): number {
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
     throw new TypeError(`timeout must be an integer or None, not ${typeName(timeoutMs)}`);
   }
-  if (timeoutMs < 0) return -1;
   const ms = Math.ceil(timeoutMs);
-  if (ms > 0x7fffffff) throw new RangeError('timeout is too large');
-  return ms * 1e6;
+  if (ms > 0x7fffffff || ms < -0x80000000) throw new RangeError('timeout is too large');
+  return ms < 0 ? -1 : ms * 1e6;
 }
 
 /**

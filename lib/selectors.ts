@@ -54,7 +54,7 @@ function fileobjToFd(fileobj: FileLike): number {
 }
 
 /** A read-only view of a selector's registrations, by file object. */
-export class SelectorMapping<T = unknown> implements Iterable<FileLike> {
+export class SelectorMapping<T = unknown> implements Iterable<number> {
   constructor(readonly selector: BaseSelector<T>) {}
   /** The number of registrations. */
   get size(): number {
@@ -70,9 +70,9 @@ export class SelectorMapping<T = unknown> implements Iterable<FileLike> {
   has(fileobj: FileLike): boolean {
     return this.selector._lookupKey(fileobj) !== undefined;
   }
-  /** The registered file objects. */
-  *[Symbol.iterator](): Iterator<FileLike> {
-    for (const key of this.selector._keys().values()) yield key.fileobj;
+  /** The registered fds, as Python's mapping iterates. */
+  *[Symbol.iterator](): Iterator<number> {
+    yield* this.selector._keys().keys();
   }
   /** The keys. */
   values(): IterableIterator<SelectorKey<T>> {
