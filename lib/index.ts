@@ -291,9 +291,9 @@ export function set_blocking(fd: number, blocking: boolean): void {
 
 const CMSG_MAX = 0x7fffffff;
 
-function cmsgArg(n: unknown, call: string): number {
+function cmsgArg(n: unknown, call: string, max: number): number {
   const v = size(n, 'length');
-  if (v < 0 || v > CMSG_MAX - native.cmsg_space(0)) throw new RangeError(`${call}() argument out of range`);
+  if (v < 0 || v > max) throw new RangeError(`${call}() argument out of range`);
   return v;
 }
 
@@ -303,7 +303,7 @@ function cmsgArg(n: unknown, call: string): number {
  * of range'). Source: cmsg(3) CMSG_LEN, Python's `socket.CMSG_LEN()`.
  */
 export function CMSG_LEN(length: number): number {
-  return native.cmsg_len(cmsgArg(length, 'CMSG_LEN'));
+  return native.cmsg_len(cmsgArg(length, 'CMSG_LEN', CMSG_MAX - native.cmsg_len(0)));
 }
 
 /**
@@ -313,7 +313,7 @@ export function CMSG_LEN(length: number): number {
  * Source: cmsg(3) CMSG_SPACE, Python's `socket.CMSG_SPACE()`.
  */
 export function CMSG_SPACE(length: number): number {
-  return native.cmsg_space(cmsgArg(length, 'CMSG_SPACE'));
+  return native.cmsg_space(cmsgArg(length, 'CMSG_SPACE', CMSG_MAX - native.cmsg_space(1)));
 }
 
 /**

@@ -530,7 +530,7 @@ export class Socket {
    * @throws OSError('getsockopt buflen out of range') (errno null), OSError
    *   from getsockopt(2). Source: getsockopt(2), Python's `socket.getsockopt()`.
    */
-  getsockopt(level: number, optname: number, buflen?: number): number;
+  getsockopt(level: number, optname: number, buflen?: 0): number;
   getsockopt(level: number, optname: number, buflen: number): number | Buffer;
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
     const n = optInt(buflen, 0, 'buflen');

@@ -100,6 +100,10 @@ ssize_t sock_call(int fd, const Deadline& d, short events, First first, Op&& op)
     if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EINTR) return r;
   }
   for (;;) {
+    // Readiness that the call then finds gone (EAGAIN: another reader took
+    // the data; a full AF_UNIX datagram receiver while our own buffer has
+    // room) polls again, but never past the deadline (CPython's rule).
+    if (d.expired()) return kTimedOut;
     int w = wait_ready(fd, events, d);
     if (w == 0) return kTimedOut;
     if (w < 0) return w;

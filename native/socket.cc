@@ -100,7 +100,10 @@ class RecvBuffer {
     if (n > kStackRecv) big_ = Napi::Buffer<char>::New(env, n);
   }
   char* data() { return big_.IsEmpty() ? stack_ : big_.Data(); }
+  // got may exceed n (MSG_TRUNC reports a datagram's full length): only the
+  // n bytes that were written are returned.
   Napi::Buffer<char> take(size_t got) {
+    if (got > n_) got = n_;
     if (!big_.IsEmpty() && got == n_) return big_;
     return Napi::Buffer<char>::Copy(env_, data(), got);
   }
