@@ -64,19 +64,23 @@ export function onRelease(hook: (fd: number) => void): void {
   releaseHook = hook;
 }
 
+/** What the finalizer needs of a socket: numbers only, formatted if it ever runs. */
 interface Held {
   fd: number;
-  repr: string;
+  family: number;
+  type: number;
+  proto: number;
 }
 
 // A socket that becomes garbage while open: close its fd, and say so.
-const finalizer = new FinalizationRegistry<Held>((held) => {
+const finalizer = new FinalizationRegistry<Held>(({ fd, family, type, proto }) => {
   try {
-    native.close(held.fd);
+    releaseHook?.(fd);
+    native.close(fd);
   } catch {
     // the warning below is what matters
   }
-  process.emitWarning(`unclosed ${held.repr}`, 'ResourceWarning');
+  process.emitWarning(`unclosed <socket.socket fd=${fd}, family=${family}, type=${type}, proto=${proto}>`, 'ResourceWarning');
 });
 
 /**
@@ -145,7 +149,7 @@ export class Socket {
         }
       }
     }
-    finalizer.register(this, { fd, repr: this.#describe() + '>' }, this);
+    finalizer.register(this, { fd, family: this.#family, type: this.#type, proto: this.#proto }, this);
   }
 
   /** The address family (`AF_INET`...). Read-only. Source: Python's `socket.family`. */
