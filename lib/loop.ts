@@ -324,6 +324,8 @@ export function sock_connect(sock: Socket, address: Address, options?: LoopOptio
   return promise(async () => {
     nonBlocking(sock);
     const to = await resolved(sock, address);
+    // An aborted signal stops the call before connect(2) starts anything.
+    if (options?.signal?.aborted) throw options.signal.reason;
     const failed = (errno: number) => new OSError(errno, `Connect call failed ${pyRepr(to)}`);
     const code = native.connect(sock.fileno(), TRY, sock.family, to, true);
     if (code === 0) return;
