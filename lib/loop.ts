@@ -57,6 +57,8 @@ interface Waiter {
 class Watch {
   handle: unknown = null;
   events = 0;
+  /** A check that closes the handle if it is still idle is scheduled. */
+  idleCheck = false;
   readonly queues: [Waiter[], Waiter[]] = [[], []]; // [readers, writers]
   constructor(readonly fd: number) {}
 
@@ -74,14 +76,32 @@ class Watch {
 
 const watches = new Map<number, Watch>();
 
-/** Makes the handle watch what the queues need; closes it when they are empty. */
+/** Stops watching w's fd now and forgets w. */
+function closeWatch(w: Watch): void {
+  if (w.handle !== null) native.poll_close(w.handle);
+  w.handle = null;
+  w.events = 0;
+  if (watches.get(w.fd) === w) watches.delete(w.fd);
+}
+
+/**
+ * Makes the handle watch what the queues need. With no waiter left, the
+ * handle is closed at the end of this loop iteration unless a new waiter came
+ * meanwhile: request/response code waits again at once, and then keeps its
+ * handle without a syscall. A readiness that arrives in between finds no
+ * waiter and costs one callback.
+ */
 function sync(w: Watch): void {
   const events = (w.queues[0].length ? READ : 0) | (w.queues[1].length ? WRITE : 0);
   if (events === 0) {
-    if (w.handle !== null) native.poll_close(w.handle);
-    w.handle = null;
-    w.events = 0;
-    watches.delete(w.fd);
+    if (w.handle === null) closeWatch(w);
+    else if (!w.idleCheck) {
+      w.idleCheck = true;
+      setImmediate(() => {
+        w.idleCheck = false;
+        if (watches.get(w.fd) === w && !w.queues[0].length && !w.queues[1].length) closeWatch(w);
+      });
+    }
     return;
   }
   if (events === w.events) return;
@@ -121,7 +141,7 @@ onRelease((fd) => {
   const w = watches.get(fd);
   if (!w) return;
   const waiters = w.queues.flatMap((q) => q.splice(0));
-  sync(w);
+  closeWatch(w);
   const ebadf = new OSError(native.errno.EBADF, native.strerror(native.errno.EBADF));
   for (const waiter of waiters) waiter.fail(ebadf);
 });
@@ -131,16 +151,17 @@ onRelease((fd) => {
  * for "would block". The returned Promise settles with op's result or error.
  */
 function run<T>(sock: Socket, dir: 0 | 1, op: () => T | null, options?: LoopOptions, waitFirst = false): Promise<T> {
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const fd = sock.fileno();
+  const existing = watches.get(fd);
+  // Only try at once when nobody waits ahead in this direction: order is kept.
+  // (A throw here becomes the caller's rejection: every caller wraps run.)
+  if (!waitFirst && (!existing || existing.queues[dir].length === 0)) {
+    const r = op();
+    if (r !== null) return Promise.resolve(r);
+  }
   return new Promise<T>((resolve, reject) => {
-    const signal = options?.signal;
-    if (signal?.aborted) return reject(signal.reason);
-    const fd = sock.fileno();
-    const existing = watches.get(fd);
-    // Only try at once when nobody waits ahead in this direction: order is kept.
-    if (!waitFirst && (!existing || existing.queues[dir].length === 0)) {
-      const r = op();
-      if (r !== null) return resolve(r);
-    }
     const w = existing ?? new Watch(fd);
     if (!existing) watches.set(fd, w);
     const onAbort = () => {
