@@ -50,12 +50,51 @@ export interface BenchRow {
   results: BenchResult[];
 }
 
+/** One speed target of the project, checked against a row. */
+export interface BenchTarget {
+  target: string;
+  row: string;
+  /** The measured ratio (time, to the row's reference) and the limit it must not exceed. */
+  measured: number;
+  limit: number;
+  met: boolean;
+}
+
 /** What `--json` prints. */
 export interface BenchReport {
   machine: Record<string, string | number | boolean>;
   quick: boolean;
   rows: BenchRow[];
+  targets: BenchTarget[];
   notes: string[];
+}
+
+/**
+ * The project's speed targets (ratios of time to the C floor in the same
+ * run; throughput targets are turned into time: 0.95 of C is 1/0.95).
+ */
+function checkTargets(rows: BenchRow[]): BenchTarget[] {
+  const out: BenchTarget[] = [];
+  const ratio = (row: BenchRow, contender: string) => row.results.find((x) => x.contender === contender)?.ratio ?? null;
+  const add = (target: string, row: BenchRow, measured: number | null, limit: number | null) => {
+    if (measured === null || limit === null) return;
+    out.push({ target, row: row.name, measured, limit, met: measured <= limit });
+  };
+  for (const row of rows) {
+    if (row.name.startsWith('ping-pong')) {
+      add('blocking ping-pong <= 1.05', row, ratio(row, 'sockmode blocking'), 1.05);
+      add('timeout-mode ping-pong <= 1.08', row, ratio(row, 'sockmode timeout'), 1.08);
+      add('loop.sock_* ping-pong <= node:net tuned', row, ratio(row, 'sockmode loop'), ratio(row, 'node:net tuned'));
+    } else if (row.name.startsWith('bulk')) {
+      add('bulk recv_into >= 0.95 of C throughput', row, ratio(row, 'sockmode blocking'), 1 / 0.95);
+      add('loop.sock_* bulk >= node:net onread', row, ratio(row, 'sockmode loop'), ratio(row, 'node:net onread'));
+    } else if (row.name.startsWith('connect')) {
+      add('connect + accept + close >= 0.90 of C rate', row, ratio(row, 'sockmode blocking'), 1 / 0.9);
+    } else if (row.name.startsWith('selector scale: DefaultSelector')) {
+      add('selector with 10,000 idle fds <= 1.2x its cost with 10', row, ratio(row, '10000 fds'), 1.2);
+    }
+  }
+  return out;
 }
 
 interface Sizes {
@@ -524,7 +563,7 @@ async function selectorRow(sizes: Sizes, progress: (s: string) => void): Promise
           using sel = new DefaultSelector();
           for (const s of idle) sel.register(s, EVENT_READ);
           sel.register(active[0], EVENT_READ);
-          for (let i = 0; i < 50; i++) sel.select(0);
+          for (let i = 0; i < Math.max(200, sizes.selects / 2); i++) sel.select(0); // warm-up: JIT, caches
           const t0 = performance.now();
           for (let i = 0; i < sizes.selects; i++) if (sel.select(0).length !== 1) throw new Error('selector: wrong result');
           (perCall.DefaultSelector[n] ??= []).push((performance.now() - t0) / 1000 / sizes.selects);
@@ -638,7 +677,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     peer.stop();
     python?.stop();
   }
-  return { machine: machine(pinned), quick: opts.quick, rows, notes };
+  return { machine: machine(pinned), quick: opts.quick, rows, targets: checkTargets(rows), notes };
 }
 
 function human(seconds: number, unit: string): string {
@@ -666,6 +705,15 @@ export function formatBench(r: BenchReport): string {
     const widths = head.map((h, k) => Math.max(h.length, ...cells.map((c) => c[k].length)));
     const line = (c: string[]) => '  ' + c.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  ');
     lines.push(line(head), ...cells.map(line), '');
+  }
+  if (r.targets.length) {
+    lines.push('targets');
+    const w = Math.max(...r.targets.map((t) => t.target.length));
+    const rw = Math.max(...r.targets.map((t) => t.row.length));
+    for (const t of r.targets) {
+      lines.push(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.target.padEnd(w)}  ${t.row.padEnd(rw)}  ${t.measured.toFixed(3)} (limit ${t.limit.toFixed(3)})`);
+    }
+    lines.push('');
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
