@@ -12,16 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { fdCount, node, observe, outcome, python, root, type Observation } from './helpers.js';
+import { checkNoFdLeaks, fdCount, node, observe, outcome, python, root, type Observation } from './helpers.js';
 
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = fdCount();
-});
-afterEach(() => {
-  socket.setdefaulttimeout(null);
-  expect(fdCount()).toBe(fdsBefore); // every socket of the test was closed
-});
+checkNoFdLeaks();
 
 const T = 0.2;
 let seq = 0;

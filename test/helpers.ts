@@ -177,3 +177,19 @@ export function checkNoFdLeaks(): void {
 export function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+/**
+ * Returns `track(s)`: every socket passed to it is closed after the test,
+ * also when the test fails (install before checkNoFdLeaks' count runs:
+ * call this after checkNoFdLeaks(), as hooks run in reverse order).
+ */
+export function trackSockets(): <T extends socket.Socket>(s: T) => T {
+  const opened: socket.Socket[] = [];
+  afterEach(() => {
+    for (const s of opened.splice(0)) s.close();
+  });
+  return (s) => {
+    opened.push(s);
+    return s;
+  };
+}

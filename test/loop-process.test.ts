@@ -13,21 +13,15 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { checkNoFdLeaks, root } from './helpers.js';
+import { checkNoFdLeaks, trackSockets, root } from './helpers.js';
 
 const { loop } = socket;
 type Socket = socket.Socket;
 
 checkNoFdLeaks();
 
-const opened: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  opened.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-});
+// Every socket a test opens is closed after it, also when the test fails.
+const track = trackSockets();
 
 const DIST = pathToFileURL(join(root, 'dist', 'index.js')).href;
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

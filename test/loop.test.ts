@@ -16,23 +16,15 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import type { LoopOptions } from '../lib/index.js';
-import { checkNoFdLeaks, fdNonBlocking } from './helpers.js';
+import { checkNoFdLeaks, trackSockets, fdNonBlocking } from './helpers.js';
 
 const { loop } = socket;
 type Socket = socket.Socket;
 
 checkNoFdLeaks();
 
-// Every socket a test opens is closed after it, also when the test fails
-// (this hook runs before checkNoFdLeaks' count).
-const opened: Socket[] = [];
-function track<T extends Socket>(s: T): T {
-  opened.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
-});
+// Every socket a test opens is closed after it, also when the test fails.
+const track = trackSockets();
 
 // ---------------------------------------------------------------- helpers
 
