@@ -92,5 +92,12 @@ export interface Binding {
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** @internal */
-export const native = (require('node-gyp-build') as (dir: string) => Binding)(root);
+/**
+ * The binding: node-gyp-build's choice, or the .node file named by the
+ * environment variable SOCKMODE_NATIVE (a sanitizer or debug build; see
+ * `npm run test:asan`).
+ * @internal
+ */
+export const native: Binding = process.env.SOCKMODE_NATIVE
+  ? (require(process.env.SOCKMODE_NATIVE) as Binding)
+  : (require('node-gyp-build') as (dir: string) => Binding)(root);
