@@ -3,6 +3,9 @@
  * with JS type names in the text.
  * @internal
  */
+import { constants } from 'node:buffer';
+
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 /** The JS name of a value's type, for error messages. */
 export function typeName(v: unknown): string {
@@ -59,4 +62,17 @@ export function pyRepr(v: unknown): string {
   if (Buffer.isBuffer(v)) return `b'${[...v].map((c) => (c >= 32 && c < 127 && c !== 39 && c !== 92 ? String.fromCharCode(c) : '\\x' + c.toString(16).padStart(2, '0'))).join('')}'`;
   if (v === null || v === undefined) return 'None';
   return String(v);
+}
+
+/**
+ * The size of a receive into a new Buffer: a whole number, not negative
+ * (`RangeError(negative)`, Python's text for the call), at most what a
+ * Buffer can hold (`RangeError('buffer size too large: N')`, where Python
+ * raises MemoryError or OverflowError).
+ */
+export function recvSize(v: unknown, negative: string): number {
+  const n = size(v, 'bufsize');
+  if (n < 0) throw new RangeError(negative);
+  if (n > MAX_LENGTH) throw new RangeError(`buffer size too large: ${n} (at most ${MAX_LENGTH})`);
+  return n;
 }

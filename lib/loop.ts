@@ -30,8 +30,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { bytesLike, pyRepr, size } from './args.js';
-import { OSError } from './errors.js';
+import { bytesLike, pyRepr, recvSize } from './args.js';
+import { gaierror, OSError } from './errors.js';
 import { native } from './native.js';
 import { Address, intoCount, onRelease, Socket, SockAddress } from './socket.js';
 
@@ -150,8 +150,17 @@ onRelease((fd) => {
  * Runs `op` now, or after readiness: `op()` returns the result, or `null`
  * for "would block". The returned Promise settles with op's result or error.
  */
+/** The signal of `options`. @throws TypeError for anything but an object with an AbortSignal or nothing. */
+function signalOf(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const { signal } = options as LoopOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  return signal;
+}
+
 function run<T>(sock: Socket, dir: 0 | 1, op: () => T | null, options?: LoopOptions, waitFirst = false): Promise<T> {
-  const signal = options?.signal;
+  const signal = signalOf(options);
   if (signal?.aborted) return Promise.reject(signal.reason);
   const fd = sock.fileno();
   const existing = watches.get(fd);
@@ -220,7 +229,18 @@ async function resolved(sock: Socket, address: Address): Promise<Address> {
     return address;
   }
   const family = sock.family === C.AF_INET6 ? 6 : 4;
-  const { address: host } = await lookup(address[0], { family });
+  let host: string;
+  try {
+    ({ address: host } = await lookup(address[0], { family }));
+  } catch (e) {
+    // dns.lookup is getaddrinfo(3): its failure is Python's gaierror.
+    const code = (e as { code?: string }).code;
+    const eai = code === 'ENOTFOUND' ? C.EAI_NONAME : code?.startsWith('EAI_') && C[code] !== undefined ? C[code] : C.EAI_FAIL;
+    const err = new gaierror(eai, native.gai_strerror(eai));
+    err.code = Object.keys(C).find((k) => k.startsWith('EAI_') && C[k] === eai);
+    err.syscall = 'getaddrinfo';
+    throw err;
+  }
   return [host, ...address.slice(1)] as Address;
 }
 
@@ -239,8 +259,7 @@ function view(data: unknown): Uint8Array {
 export function sock_recv(sock: Socket, nbytes: number, options?: LoopOptions): Promise<Buffer> {
   return promise(() => {
     nonBlocking(sock);
-    const n = size(nbytes, 'nbytes');
-    if (n < 0) throw new RangeError('negative buffersize in recv');
+    const n = recvSize(nbytes, 'negative buffersize in recv');
     if (n === 0) return Promise.resolve(Buffer.alloc(0));
     return run(sock, 0, () => native.recv(sock.fileno(), TRY, n, 0) as Buffer | null, options);
   });
@@ -268,8 +287,7 @@ export function sock_recv_into(sock: Socket, buf: ArrayBufferView, nbytes?: numb
 export function sock_recvfrom(sock: Socket, bufsize: number, options?: LoopOptions): Promise<[Buffer, SockAddress | null]> {
   return promise(() => {
     nonBlocking(sock);
-    const n = size(bufsize, 'bufsize');
-    if (n < 0) throw new RangeError('negative buffersize in recvfrom');
+    const n = recvSize(bufsize, 'negative buffersize in recvfrom');
     return run(sock, 0, () => native.recvfrom(sock.fileno(), TRY, n, 0) as [Buffer, SockAddress | null] | null, options);
   });
 }
@@ -346,7 +364,8 @@ export function sock_connect(sock: Socket, address: Address, options?: LoopOptio
     nonBlocking(sock);
     const to = await resolved(sock, address);
     // An aborted signal stops the call before connect(2) starts anything.
-    if (options?.signal?.aborted) throw options.signal.reason;
+    const signal = signalOf(options);
+    if (signal?.aborted) throw signal.reason;
     const failed = (errno: number) => new OSError(errno, `Connect call failed ${pyRepr(to)}`);
     const code = native.connect(sock.fileno(), TRY, sock.family, to, true);
     if (code === 0) return;

@@ -65,6 +65,7 @@ export interface Binding {
   poll_update(handle: unknown, events: number): void;
   poll_close(handle: unknown): void;
   strerror(errno: number): string;
+  gai_strerror(code: number): string;
   bench_pin(cpu: number): boolean;
   bench_pingpong(fd: number, size: number, rounds: number): number;
   bench_bulk(fd: number, bufsize: number, total: number): number;

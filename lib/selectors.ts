@@ -182,10 +182,13 @@ export abstract class BaseSelector<T = unknown> {
     return ready;
   }
 
-  /** The key of fileobj. @throws KeyError, Error('Selector is closed'). */
+  /**
+   * The key of fileobj. @throws KeyError, RangeError('Selector is closed')
+   * (Python's RuntimeError).
+   */
   get_key(fileobj: FileLike): SelectorKey<T> {
     const map = this.get_map();
-    if (map === null) throw new Error('Selector is closed');
+    if (map === null) throw new RangeError('Selector is closed');
     return map.get(fileobj);
   }
 

@@ -10,7 +10,7 @@
  * Source: CPython `Modules/socketmodule.c`, `Lib/socket.py`.
  */
 import { inspect } from 'node:util';
-import { bytesLike, int, optInt, pyRepr, size } from './args.js';
+import { bytesLike, int, optInt, pyRepr, recvSize, size } from './args.js';
 import { OSError } from './errors.js';
 import { native } from './native.js';
 import { BLOCKING, defaultNative, parseTimeout, seconds } from './timeout.js';
@@ -297,8 +297,7 @@ export class Socket {
    * Source: recv(2), Python's `socket.recv()`.
    */
   recv(bufsize: number, flags?: number): Buffer {
-    const n = size(bufsize, 'bufsize');
-    if (n < 0) throw new RangeError('negative buffersize in recv');
+    const n = recvSize(bufsize, 'negative buffersize in recv');
     const f = optInt(flags, 0, 'flags');
     if (n === 0) return Buffer.alloc(0);
     return native.recv(this.#fd, this.#t, n, f)!;
@@ -328,8 +327,7 @@ export class Socket {
    * Source: recvfrom(2), Python's `socket.recvfrom()`.
    */
   recvfrom(bufsize: number, flags?: number): [Buffer, SockAddress | null] {
-    const n = size(bufsize, 'bufsize');
-    if (n < 0) throw new RangeError('negative buffersize in recvfrom');
+    const n = recvSize(bufsize, 'negative buffersize in recvfrom');
     return native.recvfrom(this.#fd, this.#t, n, optInt(flags, 0, 'flags')) as [Buffer, SockAddress | null];
   }
 
@@ -421,8 +419,7 @@ export class Socket {
    * Source: recvmsg(2), cmsg(3), Python's `socket.recvmsg()`.
    */
   recvmsg(bufsize: number, ancbufsize?: number, flags?: number): [Buffer, AncData[], number, SockAddress | null] {
-    const n = size(bufsize, 'bufsize');
-    if (n < 0) throw new RangeError('negative buffer size in recvmsg()');
+    const n = recvSize(bufsize, 'negative buffer size in recvmsg()');
     const anc = ancSize(ancbufsize);
     return native.recvmsg(this.#fd, this.#t, n, anc, optInt(flags, 0, 'flags')) as [
       Buffer, AncData[], number, SockAddress | null,

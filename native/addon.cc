@@ -511,6 +511,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   } fns[] = {
       {"set_error_factory", SetErrorFactory},
       {"strerror", StrError},
+      {"gai_strerror", GaiStrError},
       {"socket", Socket},
       {"socketpair", SocketPair},
       {"setblocking", SetBlocking},

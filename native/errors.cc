@@ -64,6 +64,10 @@ Napi::Value StrError(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), describe(ErrorKind::kErrno, info[0].As<Napi::Number>().Int32Value()));
 }
 
+Napi::Value GaiStrError(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), describe(ErrorKind::kGai, info[0].As<Napi::Number>().Int32Value()));
+}
+
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   auto* data = info.Env().GetInstanceData<InstanceData>();
   data->error_factory = Napi::Persistent(info[0].As<Napi::Function>());

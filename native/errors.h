@@ -41,6 +41,9 @@ ssize_t check(Napi::Env env, ssize_t r, const char* syscall, const Deadline& d);
 // strerror(errno) -> the OS's text for errno (strerror(3)).
 Napi::Value StrError(const Napi::CallbackInfo& info);
 
+// gai_strerror(code) -> the resolver's text for an EAI_* code (gai_strerror(3)).
+Napi::Value GaiStrError(const Napi::CallbackInfo& info);
+
 // set_error_factory(fn: (kind, code, strerror, syscall) => Error): undefined
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info);
 
