@@ -174,6 +174,9 @@ export abstract class BaseSelector<T = unknown> {
    * limited to what it asked for. An interrupted wait returns `[]`.
    */
   select(timeout?: number | null): [SelectorKey<T>, number][] {
+    if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {
+      throw new TypeError(`timeout must be a number of seconds or null, not ${typeof timeout}`);
+    }
     const ready: [SelectorKey<T>, number][] = [];
     for (const [fd, events] of this._wait(timeout === undefined || timeout === null ? null : Math.max(timeout, 0))) {
       const key = this.#fdToKey.get(fd);

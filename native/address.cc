@@ -38,12 +38,32 @@ std::string type_name(Napi::Value v) {
   throw Napi::TypeError::New(env, msg);
 }
 
+// The bytes of a TypedArray (a Buffer included), a DataView or an
+// ArrayBuffer; false for anything else.
+bool view_string(Napi::Env env, Napi::Value v, std::string* out) {
+  void* data = nullptr;
+  size_t len = 0;
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    len = ta.ByteLength();
+    data = static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  } else if (v.IsDataView()) {
+    if (napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr) != napi_ok) return false;
+  } else if (v.IsArrayBuffer()) {
+    auto ab = v.As<Napi::ArrayBuffer>();
+    data = ab.Data();
+    len = ab.ByteLength();
+  } else {
+    return false;
+  }
+  out->assign(static_cast<char*>(data), len);
+  return true;
+}
+
 std::string host_string(Napi::Env env, Napi::Value v) {
   if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-  if (v.IsBuffer()) {
-    auto b = v.As<Napi::Buffer<char>>();
-    return std::string(b.Data(), b.Length());
-  }
+  std::string s;
+  if (view_string(env, v, &s)) return s;
   type_error(env, "str, bytes or bytearray expected, not " + type_name(v));
 }
 
@@ -124,26 +144,8 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
   if (family == AF_UNIX) {
     std::string path;
     if (addr.IsString()) path = addr.As<Napi::String>().Utf8Value();
-    else if (addr.IsTypedArray() || addr.IsDataView() || addr.IsArrayBuffer()) {
-      if (addr.IsArrayBuffer()) {
-        auto ab = addr.As<Napi::ArrayBuffer>();
-        path.assign(static_cast<char*>(ab.Data()), ab.ByteLength());
-      } else {
-        napi_value v = addr;
-        void* data = nullptr;
-        size_t len = 0;
-        if (addr.IsTypedArray()) {
-          auto ta = addr.As<Napi::TypedArray>();
-          len = ta.ByteLength();
-          data = static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-        } else {
-          napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr);
-        }
-        path.assign(static_cast<char*>(data), len);
-      }
-    } else {
+    else if (!view_string(env, addr, &path))
       type_error(env, std::string(call) + "(): AF_UNIX address must be str or bytes, not " + type_name(addr));
-    }
     auto* un = reinterpret_cast<sockaddr_un*>(&out.ss);
     // A path name needs room for its terminating NUL; an abstract name
     // (leading NUL, Linux) is exactly its bytes and may fill sun_path; an
@@ -224,9 +226,15 @@ Napi::Value GetAddrInfo(const Napi::CallbackInfo& info) {
   if (has_host) host = host_string(env, info[0]);
   bool has_port = !info[1].IsNull() && !info[1].IsUndefined();
   if (has_port) {
-    if (info[1].IsNumber()) port = std::to_string(int64_t(integer(env, info[1])));
-    else if (info[1].IsString() || info[1].IsBuffer()) port = host_string(env, info[1]);
-    else throw Napi::TypeError::New(env, "getaddrinfo() argument 2 must be integer or string");
+    if (info[1].IsNumber()) {
+      double p = integer(env, info[1]);
+      if (!(p > -9.2e18 && p < 9.2e18)) throw Napi::RangeError::New(env, "Python int too large to convert to C long");
+      port = std::to_string(int64_t(p));
+    } else if (info[1].IsString() || info[1].IsTypedArray() || info[1].IsDataView()) {
+      port = host_string(env, info[1]);
+    } else {
+      throw Napi::TypeError::New(env, "getaddrinfo() argument 2 must be integer or string");
+    }
   }
   addrinfo hints{};
   hints.ai_family = info[2].As<Napi::Number>().Int32Value();

@@ -473,7 +473,7 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
     c->cmsg_level = item.Get(0u).As<Napi::Number>().Int32Value();
     c->cmsg_type = item.Get(1u).As<Napi::Number>().Int32Value();
     c->cmsg_len = CMSG_LEN(data.len);
-    memcpy(CMSG_DATA(c), data.data, data.len);
+    if (data.len) memcpy(CMSG_DATA(c), data.data, data.len);  // an empty item may have no memory
   }
   ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendmsg(fd, &msg, flags | f); });
   return count(env, check(env, r, "sendmsg", d));

@@ -344,7 +344,7 @@ return finish(m, P, { sha: sha(data) });`;
       expect(r.peer.report.drained).toBe(SIZE);
       expect(r.peer.report.sha256).toBe(r.sha);
       expect(r.peer.report.signals).toBeGreaterThan(100); // more came while it drained
-      expect(r.o.elapsed).toBeGreaterThanOrEqual(100 * 0.002);
+      expect(r.o.elapsed).toBeGreaterThanOrEqual(0.1); // it spanned the burst (100 signals ~2 ms apart; the peer may start it before timing starts)
       expect(r.o.elapsed).toBeLessThan(10);
       checkSignals(r, 100);
     });
