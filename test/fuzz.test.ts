@@ -1177,9 +1177,15 @@ describe('loop.sock_* with generated arguments: rejected Promises, never a throw
             if (r.ok) {
               release(r.v);
             } else {
-              const signal = (options as { signal?: unknown } | undefined)?.signal;
-              const reason = signal instanceof AbortSignal ? signal.reason : undefined;
-              if (!(allowedError(r.e) || (signal instanceof AbortSignal && signal.aborted && r.e === reason))) {
+              // The generated signal may be a revoked Proxy: even instanceof throws on it.
+              let signal: AbortSignal | undefined;
+              try {
+                const s = (options as { signal?: unknown } | undefined)?.signal;
+                signal = s instanceof AbortSignal ? s : undefined;
+              } catch {
+                signal = undefined;
+              }
+              if (!(allowedError(r.e) || (signal?.aborted && r.e === signal.reason))) {
                 throw new Error(`${what} rejected with ${describeError(r.e)}`);
               }
             }
