@@ -173,7 +173,7 @@ export async function main(options: EchoOptions = {}): Promise<EchoResult> {
     };
   }
 
-  let results: ClientResult[] = [];
+  let results: ClientResult[];
   const listener = track(socket.socket(socket.AF_INET, socket.SOCK_STREAM));
   try {
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1);
@@ -223,7 +223,9 @@ if (isMain()) {
   if (json) console.log(JSON.stringify(r));
   else {
     for (const c of r.results) {
-      console.log(`client ${c.client}: sent ${c.sent}, got ${c.received} back ${c.ok ? 'ok' : `MISMATCH ${c.error ?? ''}`}`);
+      console.log(
+        `client ${c.client}: sent ${c.sent}, got ${c.received} back ${c.ok ? 'ok' : `MISMATCH ${c.error ?? ''}`}`,
+      );
     }
     console.log(
       `${r.served}/${r.clients} clients served by one async server in ${r.seconds.toFixed(3)} s ` +

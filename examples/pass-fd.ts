@@ -152,7 +152,9 @@ export async function main(options: PassFdOptions = {}): Promise<PassFdResult> {
     const workerExit = await exited;
     const lines = stdout.trim().split('\n');
     const report = JSON.parse(lines[lines.length - 1]) as WorkerReport;
-    log(`worker ${report.pid}: fd arrived close-on-exec=${report.cloexec}, family ${report.family}, type ${report.type}, peer ${JSON.stringify(report.peer)}`);
+    log(
+      `worker ${report.pid}: fd arrived close-on-exec=${report.cloexec}, family ${report.family}, type ${report.type}, peer ${JSON.stringify(report.peer)}`,
+    );
     return { parentPid: process.pid, reply, client: peer, worker: report, workerExit };
   } finally {
     if (watchdog) clearTimeout(watchdog);

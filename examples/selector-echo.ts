@@ -147,7 +147,18 @@ export function main(options: EchoOptions = {}): EchoResult {
       sock.setblocking(false);
       const err = sock.connect_ex(address); // 0, or EINPROGRESS: writable once connected
       if (err !== 0 && err !== constants.errno.EINPROGRESS) throw new socket.OSError(err, 'connect_ex failed');
-      const c: Client = { kind: 'client', sock, index: i, data: payload(i, size), sent: 0, connected: false, shut: false, chunks: [], got: 0, done: false };
+      const c: Client = {
+        kind: 'client',
+        sock,
+        index: i,
+        data: payload(i, size),
+        sent: 0,
+        connected: false,
+        shut: false,
+        chunks: [],
+        got: 0,
+        done: false,
+      };
       clientList.push(c);
       sel.register(sock, EVENT_READ | EVENT_WRITE, c);
     }
@@ -207,7 +218,8 @@ export function main(options: EchoOptions = {}): EchoResult {
             served++;
             continue;
           }
-          const want = (role.eof || role.pendingBytes >= HIGH_WATER ? 0 : EVENT_READ) | (role.pending.length ? EVENT_WRITE : 0);
+          const want =
+            (role.eof || role.pendingBytes >= HIGH_WATER ? 0 : EVENT_READ) | (role.pending.length ? EVENT_WRITE : 0);
           if (want !== key.events) sel.modify(role.sock, want, role);
         } else {
           const c = role;

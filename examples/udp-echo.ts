@@ -89,7 +89,10 @@ function runSelf(fn: string, args: unknown[]): ChildProcess {
     `const { runnerImport } = await import('vite');` +
     `const { module } = await runnerImport(${JSON.stringify(here)}, { configFile: false, logLevel: 'silent', oxc: { target: 'node20' } });` +
     `await module[${JSON.stringify(fn)}](...${JSON.stringify(args)});`;
-  return spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** Yields the child's stdout line by line. */
@@ -146,7 +149,9 @@ export async function main(options: EchoOptions = {}): Promise<EchoResult> {
           const [data, from] = client.recvfrom(2048);
           const seconds = (performance.now() - t0) / 1000;
           replies.push({ sent, got: data.toString(), from, seconds });
-          log(`sent ${JSON.stringify(sent)}, got ${JSON.stringify(data.toString())} from ${JSON.stringify(from)} in ${(seconds * 1000).toFixed(2)} ms`);
+          log(
+            `sent ${JSON.stringify(sent)}, got ${JSON.stringify(data.toString())} from ${JSON.stringify(from)} in ${(seconds * 1000).toFixed(2)} ms`,
+          );
           break;
         } catch (e) {
           if (!(e instanceof socket.timeout) || attempt >= attempts) throw e;
@@ -157,7 +162,9 @@ export async function main(options: EchoOptions = {}): Promise<EchoResult> {
 
     const summary = JSON.parse(await nextLine()) as { served: number; stopped: 'count' | 'idle' };
     const served = { count: summary.served, stopped: summary.stopped };
-    log(`server served ${served.count} datagrams and stopped (${served.stopped === 'count' ? 'count reached' : 'idle'})`);
+    log(
+      `server served ${served.count} datagrams and stopped (${served.stopped === 'count' ? 'count reached' : 'idle'})`,
+    );
 
     // Nobody answers any more: the receive gives up after the timeout.
     const t0 = performance.now();
@@ -169,7 +176,9 @@ export async function main(options: EchoOptions = {}): Promise<EchoResult> {
       if (!(e instanceof socket.timeout)) throw e;
       finalReceive = { error: e.name, message: e.message, seconds: (performance.now() - t0) / 1000 };
     }
-    log(`one more recvfrom: ${finalReceive.error}('${finalReceive.message}') after ${finalReceive.seconds.toFixed(3)} s`);
+    log(
+      `one more recvfrom: ${finalReceive.error}('${finalReceive.message}') after ${finalReceive.seconds.toFixed(3)} s`,
+    );
 
     const serverExit = await exited;
     return {

@@ -59,7 +59,8 @@ export function bytesLike(v: unknown): ArrayBufferView {
 export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : `(${v.map(pyRepr).join(', ')})`;
-  if (Buffer.isBuffer(v)) return `b'${[...v].map((c) => (c >= 32 && c < 127 && c !== 39 && c !== 92 ? String.fromCharCode(c) : '\\x' + c.toString(16).padStart(2, '0'))).join('')}'`;
+  if (Buffer.isBuffer(v))
+    return `b'${[...v].map((c) => (c >= 32 && c < 127 && c !== 39 && c !== 92 ? String.fromCharCode(c) : '\\x' + c.toString(16).padStart(2, '0'))).join('')}'`;
   if (v === null || v === undefined) return 'None';
   return String(v);
 }

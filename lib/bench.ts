@@ -329,7 +329,12 @@ async function loopPingPong(s: socket.Socket, size: number, n: number): Promise<
 /** A net.Socket on the link's fd (the fd is handed to libuv). */
 function netSocket(link: Link, transport: Transport, tuned: boolean, onread?: net.OnReadOpts): net.Socket {
   const fd = link.sock.detach();
-  const ns = new net.Socket({ fd, readable: true, writable: true, ...(onread ? { onread } : {}) } as net.SocketConstructorOpts);
+  const ns = new net.Socket({
+    fd,
+    readable: true,
+    writable: true,
+    ...(onread ? { onread } : {}),
+  } as net.SocketConstructorOpts);
   if (tuned && transport === 'tcp') ns.setNoDelay(true);
   return ns;
 }
@@ -377,46 +382,90 @@ function pingpongContenders(transport: Transport, size: number): [string, Measur
     return secs / env.sizes.pingpong;
   };
   const list: [string, Measure][] = [
-    ['C floor', async (env) => {
-      const { sock } = open(env, transport, 'e');
-      native.bench_pingpong(sock.fileno(), size, env.sizes.warm);
-      const secs = native.bench_pingpong(sock.fileno(), size, env.sizes.pingpong);
-      finish(env, sock);
-      return secs / env.sizes.pingpong;
-    }],
-    ['sockmode blocking', (env) => timed(env, () => {}, (s, n) => sockmodePingPong(s, size, n))],
-    ['sockmode timeout', (env) => timed(env, (s) => s.settimeout(30), (s, n) => sockmodePingPong(s, size, n))],
-    ['sockmode select', (env) => timed(env, (s) => s.setblocking(false), (s, n) => selectPingPong(s, size, n))],
-    ['sockmode loop', (env) => timed(env, (s) => s.setblocking(false), (s, n) => loopPingPong(s, size, n))],
+    [
+      'C floor',
+      async (env) => {
+        const { sock } = open(env, transport, 'e');
+        native.bench_pingpong(sock.fileno(), size, env.sizes.warm);
+        const secs = native.bench_pingpong(sock.fileno(), size, env.sizes.pingpong);
+        finish(env, sock);
+        return secs / env.sizes.pingpong;
+      },
+    ],
+    [
+      'sockmode blocking',
+      (env) =>
+        timed(
+          env,
+          () => {},
+          (s, n) => sockmodePingPong(s, size, n),
+        ),
+    ],
+    [
+      'sockmode timeout',
+      (env) =>
+        timed(
+          env,
+          (s) => s.settimeout(30),
+          (s, n) => sockmodePingPong(s, size, n),
+        ),
+    ],
+    [
+      'sockmode select',
+      (env) =>
+        timed(
+          env,
+          (s) => s.setblocking(false),
+          (s, n) => selectPingPong(s, size, n),
+        ),
+    ],
+    [
+      'sockmode loop',
+      (env) =>
+        timed(
+          env,
+          (s) => s.setblocking(false),
+          (s, n) => loopPingPong(s, size, n),
+        ),
+    ],
   ];
   for (const tuned of [false, true]) {
-    list.push([tuned ? 'node:net tuned' : 'node:net', async (env) => {
-      const ns = netSocket(open(env, transport, 'e'), transport, tuned);
-      await netPingPong(ns, size, env.sizes.warm);
-      const t0 = performance.now();
-      await netPingPong(ns, size, env.sizes.pingpong);
-      const secs = (performance.now() - t0) / 1000;
-      await closeNet(env, ns);
-      return secs / env.sizes.pingpong;
-    }]);
+    list.push([
+      tuned ? 'node:net tuned' : 'node:net',
+      async (env) => {
+        const ns = netSocket(open(env, transport, 'e'), transport, tuned);
+        await netPingPong(ns, size, env.sizes.warm);
+        const t0 = performance.now();
+        await netPingPong(ns, size, env.sizes.pingpong);
+        const secs = (performance.now() - t0) / 1000;
+        await closeNet(env, ns);
+        return secs / env.sizes.pingpong;
+      },
+    ]);
   }
   for (const mode of ['blocking', 'timeout']) {
-    list.push([`CPython ${mode}`, async (env) => {
-      const py = env.python!;
-      let secs: number;
-      if (transport === 'socketpair') {
-        const [mine, theirs] = socket.socketpair();
-        env.peer.command('e', theirs.fileno());
-        theirs.close();
-        secs = py.run({ op: 'pingpong', mode, size, warm: env.sizes.warm, n: env.sizes.pingpong }, mine.fileno());
-        mine.close();
-      } else {
-        env.peer.command('E', env.listener.fileno());
-        secs = py.run({ op: 'pingpong', mode, size, warm: env.sizes.warm, n: env.sizes.pingpong, address: env.address }, null);
-      }
-      env.peer.done();
-      return secs / env.sizes.pingpong;
-    }]);
+    list.push([
+      `CPython ${mode}`,
+      async (env) => {
+        const py = env.python!;
+        let secs: number;
+        if (transport === 'socketpair') {
+          const [mine, theirs] = socket.socketpair();
+          env.peer.command('e', theirs.fileno());
+          theirs.close();
+          secs = py.run({ op: 'pingpong', mode, size, warm: env.sizes.warm, n: env.sizes.pingpong }, mine.fileno());
+          mine.close();
+        } else {
+          env.peer.command('E', env.listener.fileno());
+          secs = py.run(
+            { op: 'pingpong', mode, size, warm: env.sizes.warm, n: env.sizes.pingpong, address: env.address },
+            null,
+          );
+        }
+        env.peer.done();
+        return secs / env.sizes.pingpong;
+      },
+    ]);
   }
   return list;
 }
@@ -425,7 +474,11 @@ function pingpongContenders(transport: Transport, size: number): [string, Measur
 
 function bulkContenders(transport: Transport, bufsize: number): [string, Measure][] {
   const perGiB = (secs: number, total: number) => secs * (2 ** 30 / total);
-  const timed = async (env: Env, setup: (s: socket.Socket) => void, run: (s: socket.Socket, buf: Buffer, total: number) => void | Promise<void>) => {
+  const timed = async (
+    env: Env,
+    setup: (s: socket.Socket) => void,
+    run: (s: socket.Socket, buf: Buffer, total: number) => void | Promise<void>,
+  ) => {
     const total = env.sizes.bulk;
     const { sock } = open(env, transport, 's', bufsize, total);
     setup(sock);
@@ -437,76 +490,112 @@ function bulkContenders(transport: Transport, bufsize: number): [string, Measure
     return perGiB(secs, total);
   };
   const recvAll = (s: socket.Socket, buf: Buffer, total: number) => {
-    for (let got = 0; got < total; ) {
+    for (let got = 0; got < total;) {
       const r = s.recv_into(buf);
       if (r === 0) throw new Error('peer closed');
       got += r;
     }
   };
   const list: [string, Measure][] = [
-    ['C floor', async (env) => {
-      const total = env.sizes.bulk;
-      const { sock } = open(env, transport, 's', bufsize, total);
-      const secs = native.bench_bulk(sock.fileno(), bufsize, total);
-      finish(env, sock);
-      return perGiB(secs, total);
-    }],
+    [
+      'C floor',
+      async (env) => {
+        const total = env.sizes.bulk;
+        const { sock } = open(env, transport, 's', bufsize, total);
+        const secs = native.bench_bulk(sock.fileno(), bufsize, total);
+        finish(env, sock);
+        return perGiB(secs, total);
+      },
+    ],
     ['sockmode blocking', (env) => timed(env, () => {}, recvAll)],
     ['sockmode timeout', (env) => timed(env, (s) => s.settimeout(30), recvAll)],
-    ['sockmode select', (env) => timed(env, (s) => s.setblocking(false), (s, buf, total) => {
-      const rlist = [s];
-      for (let got = 0; got < total; ) {
-        select(rlist, [], []);
-        const r = s.recv_into(buf);
-        if (r === 0) throw new Error('peer closed');
-        got += r;
-      }
-    })],
-    ['sockmode loop', (env) => timed(env, (s) => s.setblocking(false), async (s, buf, total) => {
-      for (let got = 0; got < total; ) {
-        const r = await loop.sock_recv_into(s, buf);
-        if (r === 0) throw new Error('peer closed');
-        got += r;
-      }
-    })],
+    [
+      'sockmode select',
+      (env) =>
+        timed(
+          env,
+          (s) => s.setblocking(false),
+          (s, buf, total) => {
+            const rlist = [s];
+            for (let got = 0; got < total;) {
+              select(rlist, [], []);
+              const r = s.recv_into(buf);
+              if (r === 0) throw new Error('peer closed');
+              got += r;
+            }
+          },
+        ),
+    ],
+    [
+      'sockmode loop',
+      (env) =>
+        timed(
+          env,
+          (s) => s.setblocking(false),
+          async (s, buf, total) => {
+            for (let got = 0; got < total;) {
+              const r = await loop.sock_recv_into(s, buf);
+              if (r === 0) throw new Error('peer closed');
+              got += r;
+            }
+          },
+        ),
+    ],
   ];
   for (const tuned of [false, true]) {
-    list.push([tuned ? 'node:net onread' : 'node:net', async (env) => {
-      const total = env.sizes.bulk;
-      const link = open(env, transport, 's', bufsize, total);
-      let got = 0;
-      let finished!: () => void;
-      const done = new Promise<void>((resolve) => (finished = resolve));
-      const t0 = performance.now();
-      const onread = tuned
-        ? { buffer: Buffer.alloc(bufsize), callback: (n: number) => { got += n; if (got >= total) finished(); return true; } }
-        : undefined;
-      const ns = netSocket(link, transport, tuned, onread);
-      if (!tuned) ns.on('data', (chunk: Buffer) => { got += chunk.length; if (got >= total) finished(); });
-      await done;
-      const secs = (performance.now() - t0) / 1000;
-      await closeNet(env, ns);
-      return perGiB(secs, total);
-    }]);
+    list.push([
+      tuned ? 'node:net onread' : 'node:net',
+      async (env) => {
+        const total = env.sizes.bulk;
+        const link = open(env, transport, 's', bufsize, total);
+        let got = 0;
+        let finished!: () => void;
+        const done = new Promise<void>((resolve) => (finished = resolve));
+        const t0 = performance.now();
+        const onread = tuned
+          ? {
+              buffer: Buffer.alloc(bufsize),
+              callback: (n: number) => {
+                got += n;
+                if (got >= total) finished();
+                return true;
+              },
+            }
+          : undefined;
+        const ns = netSocket(link, transport, tuned, onread);
+        if (!tuned)
+          ns.on('data', (chunk: Buffer) => {
+            got += chunk.length;
+            if (got >= total) finished();
+          });
+        await done;
+        const secs = (performance.now() - t0) / 1000;
+        await closeNet(env, ns);
+        return perGiB(secs, total);
+      },
+    ]);
   }
   for (const mode of ['blocking', 'timeout']) {
-    list.push([`CPython ${mode}`, async (env) => {
-      const total = env.sizes.bulk;
-      const py = env.python!;
-      let secs: number;
-      if (transport === 'socketpair') {
-        const [mine, theirs] = socket.socketpair();
-        env.peer.command('s', theirs.fileno(), bufsize, total);
-        theirs.close();
-        secs = py.run({ op: 'bulk', mode, bufsize, total }, mine.fileno());
-        mine.close();
-      } else {
-        env.peer.command('S', env.listener.fileno(), bufsize, total);
-        secs = py.run({ op: 'bulk', mode, bufsize, total, address: env.address }, null);
-      }
-      env.peer.done();
-      return perGiB(secs, total);
-    }]);
+    list.push([
+      `CPython ${mode}`,
+      async (env) => {
+        const total = env.sizes.bulk;
+        const py = env.python!;
+        let secs: number;
+        if (transport === 'socketpair') {
+          const [mine, theirs] = socket.socketpair();
+          env.peer.command('s', theirs.fileno(), bufsize, total);
+          theirs.close();
+          secs = py.run({ op: 'bulk', mode, bufsize, total }, mine.fileno());
+          mine.close();
+        } else {
+          env.peer.command('S', env.listener.fileno(), bufsize, total);
+          secs = py.run({ op: 'bulk', mode, bufsize, total, address: env.address }, null);
+        }
+        env.peer.done();
+        return perGiB(secs, total);
+      },
+    ]);
   }
   return list;
 }
@@ -525,23 +614,34 @@ function connectContenders(): [string, Measure][] {
   };
   return [
     ['C floor', (env) => around(env, (n) => void native.bench_connect(socket.AF_INET, env.address, n))],
-    ['sockmode blocking', (env) => around(env, (n) => {
-      for (let i = 0; i < n; i++) {
-        const s = new socket.Socket();
-        s.connect(env.address);
-        s.close();
-      }
-    })],
-    ['node:net', (env) => around(env, async (n) => {
-      for (let i = 0; i < n; i++) {
-        await new Promise<void>((resolve, reject) => {
-          const c = net.connect(env.address[1], env.address[0], () => c.destroy());
-          c.once('close', () => resolve());
-          c.once('error', reject);
-        });
-      }
-    })],
-    ['CPython blocking', (env) => around(env, (n) => void env.python!.run({ op: 'connect', count: n, address: env.address }, null))],
+    [
+      'sockmode blocking',
+      (env) =>
+        around(env, (n) => {
+          for (let i = 0; i < n; i++) {
+            const s = new socket.Socket();
+            s.connect(env.address);
+            s.close();
+          }
+        }),
+    ],
+    [
+      'node:net',
+      (env) =>
+        around(env, async (n) => {
+          for (let i = 0; i < n; i++) {
+            await new Promise<void>((resolve, reject) => {
+              const c = net.connect(env.address[1], env.address[0], () => c.destroy());
+              c.once('close', () => resolve());
+              c.once('error', reject);
+            });
+          }
+        }),
+    ],
+    [
+      'CPython blocking',
+      (env) => around(env, (n) => void env.python!.run({ op: 'connect', count: n, address: env.address }, null)),
+    ],
   ];
 }
 
@@ -565,13 +665,15 @@ async function selectorRow(sizes: Sizes, progress: (s: string) => void): Promise
           sel.register(active[0], EVENT_READ);
           for (let i = 0; i < Math.max(200, sizes.selects / 2); i++) sel.select(0); // warm-up: JIT, caches
           const t0 = performance.now();
-          for (let i = 0; i < sizes.selects; i++) if (sel.select(0).length !== 1) throw new Error('selector: wrong result');
+          for (let i = 0; i < sizes.selects; i++)
+            if (sel.select(0).length !== 1) throw new Error('selector: wrong result');
           (perCall.DefaultSelector[n] ??= []).push((performance.now() - t0) / 1000 / sizes.selects);
         }
         const rlist = [...idle, active[0]];
         const calls = Math.max(20, Math.round(sizes.selects / Math.max(1, n / 100)));
         const t0 = performance.now();
-        for (let i = 0; i < calls; i++) if (select(rlist, [], [], 0)[0].length !== 1) throw new Error('select: wrong result');
+        for (let i = 0; i < calls; i++)
+          if (select(rlist, [], [], 0)[0].length !== 1) throw new Error('select: wrong result');
         (perCall['select()'][n] ??= []).push((performance.now() - t0) / 1000 / calls);
       }
     }
@@ -641,12 +743,20 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const plan: { name: string; unit: string; contenders: [string, Measure][] }[] = [];
   for (const transport of ['socketpair', 'tcp'] as const) {
     for (const size of [1, 64]) {
-      plan.push({ name: `ping-pong ${size} B, ${transport}`, unit: 'round trip', contenders: pingpongContenders(transport, size) });
+      plan.push({
+        name: `ping-pong ${size} B, ${transport}`,
+        unit: 'round trip',
+        contenders: pingpongContenders(transport, size),
+      });
     }
   }
   for (const transport of ['tcp', 'socketpair'] as const) {
     for (const bufsize of [64 << 10, 256 << 10]) {
-      plan.push({ name: `bulk recv_into ${bufsize >> 10} KiB, ${transport}`, unit: 'GiB', contenders: bulkContenders(transport, bufsize) });
+      plan.push({
+        name: `bulk recv_into ${bufsize >> 10} KiB, ${transport}`,
+        unit: 'GiB',
+        contenders: bulkContenders(transport, bufsize),
+      });
     }
   }
   plan.push({ name: 'connect + accept + close, tcp', unit: 'connection', contenders: connectContenders() });
@@ -671,7 +781,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         results: contenders.map(([name]) => summarize(name, samples.get(name)!, floor)),
       });
     }
-    if (wanted('selector')) rows.push(...(await selectorRow(sizes, (s) => opts.progress(`[${plan.length + 1}/${plan.length + 1}] ${s}`))));
+    if (wanted('selector'))
+      rows.push(...(await selectorRow(sizes, (s) => opts.progress(`[${plan.length + 1}/${plan.length + 1}] ${s}`))));
   } finally {
     listener.close();
     peer.stop();
@@ -698,12 +809,15 @@ export function formatBench(r: BenchReport): string {
     const cells = row.results.map((x) => [
       x.contender,
       human(x.median, row.unit),
-      row.unit === 'GiB' ? `${human(x.max, row.unit)} - ${human(x.min, row.unit)}` : `${human(x.min, row.unit)} - ${human(x.max, row.unit)}`,
+      row.unit === 'GiB'
+        ? `${human(x.max, row.unit)} - ${human(x.min, row.unit)}`
+        : `${human(x.min, row.unit)} - ${human(x.max, row.unit)}`,
       x.ratio === null ? '' : x.ratio.toFixed(2),
     ]);
     const head = ['contender', 'median', 'min - max', 'ratio'];
     const widths = head.map((h, k) => Math.max(h.length, ...cells.map((c) => c[k].length)));
-    const line = (c: string[]) => '  ' + c.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  ');
+    const line = (c: string[]) =>
+      '  ' + c.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  ');
     lines.push(line(head), ...cells.map(line), '');
   }
   if (r.targets.length) {
@@ -711,7 +825,9 @@ export function formatBench(r: BenchReport): string {
     const w = Math.max(...r.targets.map((t) => t.target.length));
     const rw = Math.max(...r.targets.map((t) => t.row.length));
     for (const t of r.targets) {
-      lines.push(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.target.padEnd(w)}  ${t.row.padEnd(rw)}  ${t.measured.toFixed(3)} (limit ${t.limit.toFixed(3)})`);
+      lines.push(
+        `  ${t.met ? 'met   ' : 'MISSED'}  ${t.target.padEnd(w)}  ${t.row.padEnd(rw)}  ${t.measured.toFixed(3)} (limit ${t.limit.toFixed(3)})`,
+      );
     }
     lines.push('');
   }
@@ -721,7 +837,9 @@ export function formatBench(r: BenchReport): string {
 
 /** A bar chart of the ratios, one group per row, as SVG. */
 export function svgBench(r: BenchReport): string {
-  const bars = r.rows.flatMap((row) => row.results.map((x) => ({ label: `${row.name} | ${x.contender}`, ratio: x.ratio ?? 0 })));
+  const bars = r.rows.flatMap((row) =>
+    row.results.map((x) => ({ label: `${row.name} | ${x.contender}`, ratio: x.ratio ?? 0 })),
+  );
   const max = Math.max(1, ...bars.map((b) => b.ratio));
   const h = 16;
   const left = 420;
@@ -730,9 +848,11 @@ export function svgBench(r: BenchReport): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const rows = bars.map((b, i) => {
     const y = 30 + i * h;
-    return `<text x="${left - 6}" y="${y + 11}" text-anchor="end" font-size="11">${esc(b.label)}</text>` +
+    return (
+      `<text x="${left - 6}" y="${y + 11}" text-anchor="end" font-size="11">${esc(b.label)}</text>` +
       `<rect x="${left}" y="${y + 2}" width="${(b.ratio * scale).toFixed(1)}" height="${h - 4}" fill="${b.ratio <= 1.05 ? '#4a8' : '#c84'}"/>` +
-      `<text x="${left + b.ratio * scale + 4}" y="${y + 11}" font-size="11">${b.ratio.toFixed(2)}</text>`;
+      `<text x="${left + b.ratio * scale + 4}" y="${y + 11}" font-size="11">${b.ratio.toFixed(2)}</text>`
+    );
   });
   const one = left + scale;
   const height = 40 + bars.length * h;

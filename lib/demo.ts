@@ -79,7 +79,6 @@ function modeOf(s: socket.Socket) {
 
 const raises = (cls: string, errno?: number | null) => (o: Outcome) =>
   !o.ok && o.error === cls && (errno === undefined || o.errno === errno);
-const succeeds = (o: Outcome) => o.ok;
 /** A timeout that fired no earlier than t, and not absurdly late. */
 const timedOutAfter = (t: number) => (o: Outcome) =>
   raises('TimeoutError', null)(o) && o.message === 'timed out' && o.elapsed >= t && o.elapsed < t + 2;
@@ -137,16 +136,41 @@ export const scenarios: Scenario[] = [
     title: 'The three modes: what the object says and what the fd says',
     run(r) {
       using s = socket.socket();
-      r.step('s = socket()', () => undefined, 'blocking by default: null / true / clear', () =>
-        s.gettimeout() === null && s.getblocking() && socket.get_blocking(s.fileno()), s);
-      r.step('s.settimeout(null)', () => s.settimeout(null), 'blocking: null / true / clear', () =>
-        s.gettimeout() === null && s.getblocking() && socket.get_blocking(s.fileno()), s);
-      r.step('s.settimeout(0)', () => s.settimeout(0), 'non-blocking: 0 / false / set', () =>
-        s.gettimeout() === 0 && !s.getblocking() && !socket.get_blocking(s.fileno()), s);
-      r.step(`s.settimeout(${r.t})`, () => s.settimeout(r.t), `timeout mode: ${r.t} / true / set (poll does the waiting)`, () =>
-        s.gettimeout() === r.t && s.getblocking() && !socket.get_blocking(s.fileno()), s);
-      r.step('s.setblocking(true)', () => s.setblocking(true), 'same as settimeout(null): the timeout is gone', () =>
-        s.gettimeout() === null && socket.get_blocking(s.fileno()), s);
+      r.step(
+        's = socket()',
+        () => undefined,
+        'blocking by default: null / true / clear',
+        () => s.gettimeout() === null && s.getblocking() && socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        's.settimeout(null)',
+        () => s.settimeout(null),
+        'blocking: null / true / clear',
+        () => s.gettimeout() === null && s.getblocking() && socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        's.settimeout(0)',
+        () => s.settimeout(0),
+        'non-blocking: 0 / false / set',
+        () => s.gettimeout() === 0 && !s.getblocking() && !socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        `s.settimeout(${r.t})`,
+        () => s.settimeout(r.t),
+        `timeout mode: ${r.t} / true / set (poll does the waiting)`,
+        () => s.gettimeout() === r.t && s.getblocking() && !socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        's.setblocking(true)',
+        () => s.setblocking(true),
+        'same as settimeout(null): the timeout is gone',
+        () => s.gettimeout() === null && socket.get_blocking(s.fileno()),
+        s,
+      );
     },
   },
   {
@@ -158,9 +182,13 @@ export const scenarios: Scenario[] = [
       const address = server.getsockname() as [string, number];
       using s = socket.socket();
       s.settimeout(r.t);
-      r.step(`s.settimeout(${r.t}); s.connect(${pyRepr(address)})`, () => s.connect(address),
+      r.step(
+        `s.settimeout(${r.t}); s.connect(${pyRepr(address)})`,
+        () => s.connect(address),
         'ConnectionRefusedError [Errno 111] without waiting for the timeout',
-        (o) => raises('ConnectionRefusedError', 111)(o) && o.elapsed < r.t / 2, s);
+        (o) => raises('ConnectionRefusedError', 111)(o) && o.elapsed < r.t / 2,
+        s,
+      );
     },
   },
   {
@@ -171,8 +199,13 @@ export const scenarios: Scenario[] = [
       try {
         using s = socket.socket();
         s.settimeout(r.t);
-        r.step(`s.settimeout(${r.t}); s.connect(${pyRepr(l.address)})`, () => s.connect(l.address),
-          `TimeoutError: timed out, after ${r.t} s`, timedOutAfter(r.t), s);
+        r.step(
+          `s.settimeout(${r.t}); s.connect(${pyRepr(l.address)})`,
+          () => s.connect(l.address),
+          `TimeoutError: timed out, after ${r.t} s`,
+          timedOutAfter(r.t),
+          s,
+        );
       } finally {
         l.close();
       }
@@ -187,10 +220,20 @@ export const scenarios: Scenario[] = [
       try {
         socket.setdefaulttimeout(r.t);
         using s = socket.socket();
-        r.step(`setdefaulttimeout(${r.t}); s = socket()`, () => s.gettimeout(), `the new socket starts in timeout mode ${r.t}`,
-          (o) => o.value === r.t, s);
-        r.step(`s.connect(${pyRepr(l.address)})`, () => s.connect(l.address), `TimeoutError: timed out, after ${r.t} s`,
-          timedOutAfter(r.t), s);
+        r.step(
+          `setdefaulttimeout(${r.t}); s = socket()`,
+          () => s.gettimeout(),
+          `the new socket starts in timeout mode ${r.t}`,
+          (o) => o.value === r.t,
+          s,
+        );
+        r.step(
+          `s.connect(${pyRepr(l.address)})`,
+          () => s.connect(l.address),
+          `TimeoutError: timed out, after ${r.t} s`,
+          timedOutAfter(r.t),
+          s,
+        );
       } finally {
         socket.setdefaulttimeout(before);
         l.close();
@@ -210,7 +253,9 @@ const s = socket.socket();
 process.stdout.write('connecting\\n');
 try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
         const t0 = performance.now();
-        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         let started = 0;
@@ -230,7 +275,13 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
         r.record(
           `child: s = socket(); s.connect(${pyRepr(l.address)})`,
           stillBlocked
-            ? { ok: false, error: 'blocked', errno: null, message: `still in connect() after ${blockedFor.toFixed(3)} s; killed by the watchdog`, elapsed: blockedFor }
+            ? {
+                ok: false,
+                error: 'blocked',
+                errno: null,
+                message: `still in connect() after ${blockedFor.toFixed(3)} s; killed by the watchdog`,
+                elapsed: blockedFor,
+              }
             : { ok: true, value: out.trim(), elapsed: blockedFor },
           `still blocked when the ${watchdog} s watchdog fires (the kernel would retry SYNs for minutes)`,
           stillBlocked && blockedFor >= watchdog,
@@ -250,20 +301,30 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
       l.listen();
       const address = l.getsockname() as [string, number];
       l.settimeout(r.t);
-      r.step(`l.settimeout(${r.t}); l.accept()`, () => l.accept(), `TimeoutError: timed out, after ${r.t} s`,
-        timedOutAfter(r.t), l);
+      r.step(
+        `l.settimeout(${r.t}); l.accept()`,
+        () => l.accept(),
+        `TimeoutError: timed out, after ${r.t} s`,
+        timedOutAfter(r.t),
+        l,
+      );
       for (const dflt of [null, r.t]) {
         socket.setdefaulttimeout(dflt);
         try {
           using c = socket.create_connection(address, r.t);
           let conn: socket.Socket | undefined;
-          r.step(`setdefaulttimeout(${fmt(dflt)}); conn, addr = l.accept()`, () => {
-            conn = l.accept()[0];
-            return modeOf(conn);
-          }, dflt === null
-            ? 'the accepted socket is blocking (the listener\'s timeout is not inherited)'
-            : `the accepted socket takes the default timeout ${dflt}`,
-          (o) => o.ok && conn!.gettimeout() === dflt && socket.get_blocking(conn!.fileno()) === (dflt === null), conn);
+          r.step(
+            `setdefaulttimeout(${fmt(dflt)}); conn, addr = l.accept()`,
+            () => {
+              conn = l.accept()[0];
+              return modeOf(conn);
+            },
+            dflt === null
+              ? "the accepted socket is blocking (the listener's timeout is not inherited)"
+              : `the accepted socket takes the default timeout ${dflt}`,
+            (o) => o.ok && conn!.gettimeout() === dflt && socket.get_blocking(conn!.fileno()) === (dflt === null),
+            conn,
+          );
           conn?.close();
           c.close();
         } finally {
@@ -280,8 +341,13 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
       using _a = a;
       using _b = b;
       a.settimeout(r.t);
-      r.step(`a.settimeout(${r.t}); a.recv(1024)`, () => a.recv(1024), `TimeoutError: timed out, after ${r.t} s`,
-        timedOutAfter(r.t), a);
+      r.step(
+        `a.settimeout(${r.t}); a.recv(1024)`,
+        () => a.recv(1024),
+        `TimeoutError: timed out, after ${r.t} s`,
+        timedOutAfter(r.t),
+        a,
+      );
     },
   },
   {
@@ -293,13 +359,29 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
       using _a = a;
       using _b = b;
       a.setblocking(false);
-      r.step('a.setblocking(false); a.recv(1024)', () => a.recv(1024), 'BlockingIOError [Errno 11] at once',
-        (o) => raises('BlockingIOError', 11)(o) && o.elapsed < 0.5, a);
+      r.step(
+        'a.setblocking(false); a.recv(1024)',
+        () => a.recv(1024),
+        'BlockingIOError [Errno 11] at once',
+        (o) => raises('BlockingIOError', 11)(o) && o.elapsed < 0.5,
+        a,
+      );
       setTimeout(() => b.sendall(Buffer.from('hello')), Math.round(r.t * 500));
       await new Promise((resolve) => setTimeout(resolve, Math.round(r.t * 500) + 20));
-      r.step(`select([a], [], [], ${r.t})`, () => select([a], [], [], r.t)[0].length, 'a is readable',
-        (o) => o.ok && o.value === 1, a);
-      r.step('a.recv(1024)', () => a.recv(1024).toString(), "b'hello'", (o) => o.ok && o.value === 'hello', a);
+      r.step(
+        `select([a], [], [], ${r.t})`,
+        () => select([a], [], [], r.t)[0].length,
+        'a is readable',
+        (o) => o.ok && o.value === 1,
+        a,
+      );
+      r.step(
+        'a.recv(1024)',
+        () => a.recv(1024).toString(),
+        "b'hello'",
+        (o) => o.ok && o.value === 'hello',
+        a,
+      );
     },
   },
   {
@@ -311,19 +393,45 @@ try { s.connect(${JSON.stringify(l.address)}); console.log('connected'); } catch
       using _p = peer;
       s.settimeout(null);
       const d = s.dup();
-      r.step('d = s.dup(); d.setblocking(false)', () => d.setblocking(false), 'the shared fd is now non-blocking', () =>
-        !socket.get_blocking(s.fileno()), s);
-      r.step('s.recv(1024)', () => s.recv(1024), 's still says blocking, yet recv raises BlockingIOError [Errno 11] at once',
-        (o) => raises('BlockingIOError', 11)(o) && s.getblocking(), s);
+      r.step(
+        'd = s.dup(); d.setblocking(false)',
+        () => d.setblocking(false),
+        'the shared fd is now non-blocking',
+        () => !socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        's.recv(1024)',
+        () => s.recv(1024),
+        's still says blocking, yet recv raises BlockingIOError [Errno 11] at once',
+        (o) => raises('BlockingIOError', 11)(o) && s.getblocking(),
+        s,
+      );
       d.close();
-      r.step('d.close(); s.settimeout(null)', () => s.settimeout(null), 'the setter writes the flag again: blocking', () =>
-        socket.get_blocking(s.fileno()), s);
+      r.step(
+        'd.close(); s.settimeout(null)',
+        () => s.settimeout(null),
+        'the setter writes the flag again: blocking',
+        () => socket.get_blocking(s.fileno()),
+        s,
+      );
       let n: net.Socket | undefined;
-      r.step('n = net.Socket({ fd: s.dup().detach() })', () => {
-        n = new net.Socket({ fd: s.dup().detach(), readable: false, writable: false });
-      }, 'libuv set O_NONBLOCK on the shared description', () => !socket.get_blocking(s.fileno()), s);
-      r.step('s.recv(1024)', () => s.recv(1024), 'BlockingIOError [Errno 11], while s.getblocking() is still true',
-        (o) => raises('BlockingIOError', 11)(o) && s.getblocking(), s);
+      r.step(
+        'n = net.Socket({ fd: s.dup().detach() })',
+        () => {
+          n = new net.Socket({ fd: s.dup().detach(), readable: false, writable: false });
+        },
+        'libuv set O_NONBLOCK on the shared description',
+        () => !socket.get_blocking(s.fileno()),
+        s,
+      );
+      r.step(
+        's.recv(1024)',
+        () => s.recv(1024),
+        'BlockingIOError [Errno 11], while s.getblocking() is still true',
+        (o) => raises('BlockingIOError', 11)(o) && s.getblocking(),
+        s,
+      );
       if (n) await new Promise<void>((resolve) => n!.destroy().once('close', () => resolve()));
     },
   },
@@ -337,20 +445,27 @@ scenarios.push({
     const { DefaultSelector, EVENT_READ } = await import('./selectors.js');
     const pairs = [socket.socketpair(), socket.socketpair(), socket.socketpair()];
     const [a, b, c] = pairs.map(([mine]) => mine);
-    const names = new Map([[a, 'a'], [b, 'b'], [c, 'c']]);
+    const names = new Map([
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ]);
     const later = Math.round(r.t * 300);
     try {
       let peer = await sendLater([pairs[1][1].fileno()], later, 'to b');
-      r.step(`select([a, b, c], [], [], ${r.t}) while a thread writes to b after ${later} ms`,
+      r.step(
+        `select([a, b, c], [], [], ${r.t}) while a thread writes to b after ${later} ms`,
         () => select([a, b, c], [], [], r.t)[0].map((s) => names.get(s)),
         'only b is readable, after the write and before the timeout',
-        (o) => o.ok && JSON.stringify(o.value) === '["b"]' && o.elapsed > later / 2000 && o.elapsed < r.t);
+        (o) => o.ok && JSON.stringify(o.value) === '["b"]' && o.elapsed > later / 2000 && o.elapsed < r.t,
+      );
       await peer.done;
       b.recv(100);
       using sel = new DefaultSelector<string>();
       for (const [s, name] of names) sel.register(s, EVENT_READ, name);
       peer = await sendLater([pairs[0][1].fileno(), pairs[2][1].fileno()], later, 'to a and c');
-      r.step(`${DefaultSelector.name}: sel.select(${r.t}), again until nothing new, while a thread writes to a and c`,
+      r.step(
+        `${DefaultSelector.name}: sel.select(${r.t}), again until nothing new, while a thread writes to a and c`,
         () => {
           // The two writes are two syscalls: the first select may see only one.
           const seen = new Set<string>();
@@ -361,7 +476,8 @@ scenarios.push({
           return [...seen].sort();
         },
         'the keys of a and c, each with EVENT_READ; never b',
-        (o) => o.ok && JSON.stringify(o.value) === '["a","c"]');
+        (o) => o.ok && JSON.stringify(o.value) === '["a","c"]',
+      );
       await peer.done;
     } finally {
       for (const [x, y] of pairs) {
@@ -396,9 +512,13 @@ scenarios.push({
     }
     o.elapsed = (performance.now() - t0) / 1000;
     const v = o.value as { data: string; timer_ticks: number } | undefined;
-    r.record(`await loop.sock_recv(a, 1024) while a 10 ms timer runs; b sends after ${later} ms`, o,
+    r.record(
+      `await loop.sock_recv(a, 1024) while a 10 ms timer runs; b sends after ${later} ms`,
+      o,
       "b'hello' after the send, with the timer firing all along (the thread was never blocked)",
-      o.ok && v!.data === 'hello' && v!.timer_ticks >= later / 20 && o.elapsed >= later / 1000 - 0.005, a);
+      o.ok && v!.data === 'hello' && v!.timer_ticks >= later / 20 && o.elapsed >= later / 1000 - 0.005,
+      a,
+    );
   },
 });
 
@@ -414,10 +534,19 @@ export async function runDemo(names: string[], t: number): Promise<ScenarioResul
     try {
       await sc.run(r);
     } catch (e) {
-      r.record('(scenario setup)', { ok: false, error: (e as Error).name, message: (e as Error).message, elapsed: 0 },
-        'no error', false);
+      r.record(
+        '(scenario setup)',
+        { ok: false, error: (e as Error).name, message: (e as Error).message, elapsed: 0 },
+        'no error',
+        false,
+      );
     }
-    results.push({ name: sc.name, title: sc.title, steps: r.steps, pass: r.steps.length > 0 && r.steps.every((s) => s.pass) });
+    results.push({
+      name: sc.name,
+      title: sc.title,
+      steps: r.steps,
+      pass: r.steps.length > 0 && r.steps.every((s) => s.pass),
+    });
   }
   return results;
 }
@@ -436,13 +565,22 @@ export function formatDemo(results: ScenarioResult[], t: number): string {
     const rows = res.steps.map((s) => [
       s.pass ? 'ok  ' : 'FAIL',
       s.action,
-      s.ok ? (s.value === undefined ? 'ok' : `-> ${typeof s.value === 'object' ? JSON.stringify(s.value) : String(s.value)}`) : `${s.error}: ${s.message}`,
+      s.ok
+        ? s.value === undefined
+          ? 'ok'
+          : `-> ${typeof s.value === 'object' ? JSON.stringify(s.value) : String(s.value)}`
+        : `${s.error}: ${s.message}`,
       `${s.elapsed.toFixed(3)} s`,
       mode(s.mode),
     ]);
     const head = ['', 'step', 'outcome', 'elapsed', 'gettimeout / getblocking / O_NONBLOCK'];
     const widths = head.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));
-    const line = (row: string[]) => '   ' + row.map((c, k) => c.padEnd(widths[k])).join('  ').trimEnd();
+    const line = (row: string[]) =>
+      '   ' +
+      row
+        .map((c, k) => c.padEnd(widths[k]))
+        .join('  ')
+        .trimEnd();
     lines.push(line(head));
     for (const [k, row] of rows.entries()) {
       lines.push(line(row));
@@ -452,6 +590,12 @@ export function formatDemo(results: ScenarioResult[], t: number): string {
   });
   const failed = results.filter((r) => !r.pass).length;
   const n = results.length;
-  lines.push(failed ? `${failed} of ${n} scenarios did not behave as expected` : n === 1 ? 'the scenario behaved as expected' : `all ${n} scenarios behaved as expected`);
+  lines.push(
+    failed
+      ? `${failed} of ${n} scenarios did not behave as expected`
+      : n === 1
+        ? 'the scenario behaved as expected'
+        : `all ${n} scenarios behaved as expected`,
+  );
   return lines.join('\n');
 }

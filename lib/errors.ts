@@ -50,7 +50,9 @@ export class OSError extends Error {
       if (Sub) return new Sub(errnoOrMessage, strerror);
     }
     const hasErrno = typeof errnoOrMessage === 'number' && strerror !== undefined;
-    super(hasErrno ? `[Errno ${errnoOrMessage}] ${strerror}` : errnoOrMessage === undefined ? '' : String(errnoOrMessage));
+    super(
+      hasErrno ? `[Errno ${errnoOrMessage}] ${strerror}` : errnoOrMessage === undefined ? '' : String(errnoOrMessage),
+    );
     this.errno = hasErrno ? (errnoOrMessage as number) : null;
     this.strerror = hasErrno ? String(strerror) : null;
     if (hasErrno) {
@@ -118,9 +120,23 @@ export class KeyError extends Error {}
 named(KeyError, 'KeyError');
 
 const classes = {
-  BlockingIOError, ConnectionError, BrokenPipeError, ConnectionAbortedError, ConnectionRefusedError,
-  ConnectionResetError, InterruptedError, TimeoutError, PermissionError, FileNotFoundError, FileExistsError,
-  IsADirectoryError, NotADirectoryError, ChildProcessError, ProcessLookupError, gaierror, herror,
+  BlockingIOError,
+  ConnectionError,
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  InterruptedError,
+  TimeoutError,
+  PermissionError,
+  FileNotFoundError,
+  FileExistsError,
+  IsADirectoryError,
+  NotADirectoryError,
+  ChildProcessError,
+  ProcessLookupError,
+  gaierror,
+  herror,
 };
 for (const [name, cls] of Object.entries(classes)) named(cls, name);
 

@@ -15,59 +15,119 @@ import { Address, AncData, BytesLike, Socket, SockAddress } from './socket.js';
 export * from './errors.js';
 export { getdefaulttimeout, setdefaulttimeout } from './timeout.js';
 export { Socket };
-export type { Address, AncData, AncItem, BytesLike, IPv4Address, IPv6Address, SockAddress, UnixAddress } from './socket.js';
+export type {
+  Address,
+  AncData,
+  AncItem,
+  BytesLike,
+  IPv4Address,
+  IPv6Address,
+  SockAddress,
+  UnixAddress,
+} from './socket.js';
 
 const C = native.constants;
 
 /** Address families. Source: socket(2), address_families(7). */
-export const AF_INET = C.AF_INET, AF_INET6 = C.AF_INET6, AF_UNIX = C.AF_UNIX, AF_UNSPEC = C.AF_UNSPEC;
+export const AF_INET = C.AF_INET,
+  AF_INET6 = C.AF_INET6,
+  AF_UNIX = C.AF_UNIX,
+  AF_UNSPEC = C.AF_UNSPEC;
 /** Socket types; `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are flags to or into the type (Linux, BSD). */
-export const SOCK_STREAM = C.SOCK_STREAM, SOCK_DGRAM = C.SOCK_DGRAM, SOCK_SEQPACKET = C.SOCK_SEQPACKET,
+export const SOCK_STREAM = C.SOCK_STREAM,
+  SOCK_DGRAM = C.SOCK_DGRAM,
+  SOCK_SEQPACKET = C.SOCK_SEQPACKET,
   SOCK_RAW = C.SOCK_RAW;
 /** `undefined` where the platform has no such flag (macOS). */
-export const SOCK_NONBLOCK: number | undefined = C.SOCK_NONBLOCK, SOCK_CLOEXEC: number | undefined = C.SOCK_CLOEXEC;
+export const SOCK_NONBLOCK: number | undefined = C.SOCK_NONBLOCK,
+  SOCK_CLOEXEC: number | undefined = C.SOCK_CLOEXEC;
 /** Socket-level options. Source: socket(7). */
-export const SOL_SOCKET = C.SOL_SOCKET, SO_REUSEADDR = C.SO_REUSEADDR, SO_ERROR = C.SO_ERROR, SO_TYPE = C.SO_TYPE,
-  SO_RCVBUF = C.SO_RCVBUF, SO_SNDBUF = C.SO_SNDBUF, SO_KEEPALIVE = C.SO_KEEPALIVE, SO_LINGER = C.SO_LINGER,
-  SO_RCVTIMEO = C.SO_RCVTIMEO, SO_SNDTIMEO = C.SO_SNDTIMEO, SO_BROADCAST = C.SO_BROADCAST,
+export const SOL_SOCKET = C.SOL_SOCKET,
+  SO_REUSEADDR = C.SO_REUSEADDR,
+  SO_ERROR = C.SO_ERROR,
+  SO_TYPE = C.SO_TYPE,
+  SO_RCVBUF = C.SO_RCVBUF,
+  SO_SNDBUF = C.SO_SNDBUF,
+  SO_KEEPALIVE = C.SO_KEEPALIVE,
+  SO_LINGER = C.SO_LINGER,
+  SO_RCVTIMEO = C.SO_RCVTIMEO,
+  SO_SNDTIMEO = C.SO_SNDTIMEO,
+  SO_BROADCAST = C.SO_BROADCAST,
   SO_ACCEPTCONN = C.SO_ACCEPTCONN;
 /** `undefined` where the platform lacks them. */
-export const SO_REUSEPORT: number | undefined = C.SO_REUSEPORT, SO_DOMAIN: number | undefined = C.SO_DOMAIN,
+export const SO_REUSEPORT: number | undefined = C.SO_REUSEPORT,
+  SO_DOMAIN: number | undefined = C.SO_DOMAIN,
   SO_PROTOCOL: number | undefined = C.SO_PROTOCOL;
 /** Protocol levels and options. Source: ip(7), ipv6(7), tcp(7). */
-export const IPPROTO_IP = C.IPPROTO_IP, IPPROTO_TCP = C.IPPROTO_TCP, IPPROTO_UDP = C.IPPROTO_UDP,
-  IPPROTO_IPV6 = C.IPPROTO_IPV6, TCP_NODELAY = C.TCP_NODELAY, IPV6_V6ONLY = C.IPV6_V6ONLY;
+export const IPPROTO_IP = C.IPPROTO_IP,
+  IPPROTO_TCP = C.IPPROTO_TCP,
+  IPPROTO_UDP = C.IPPROTO_UDP,
+  IPPROTO_IPV6 = C.IPPROTO_IPV6,
+  TCP_NODELAY = C.TCP_NODELAY,
+  IPV6_V6ONLY = C.IPV6_V6ONLY;
 /** Flags of recv/send. Source: recv(2), send(2). */
-export const MSG_PEEK = C.MSG_PEEK, MSG_DONTWAIT = C.MSG_DONTWAIT, MSG_WAITALL = C.MSG_WAITALL, MSG_OOB = C.MSG_OOB;
+export const MSG_PEEK = C.MSG_PEEK,
+  MSG_DONTWAIT = C.MSG_DONTWAIT,
+  MSG_WAITALL = C.MSG_WAITALL,
+  MSG_OOB = C.MSG_OOB;
 /** `undefined` where the platform lacks it; sockmode sends never raise SIGPIPE either way. */
 export const MSG_NOSIGNAL: number | undefined = C.MSG_NOSIGNAL;
 /** `shutdown()` directions. Source: shutdown(2). */
-export const SHUT_RD = C.SHUT_RD, SHUT_WR = C.SHUT_WR, SHUT_RDWR = C.SHUT_RDWR;
+export const SHUT_RD = C.SHUT_RD,
+  SHUT_WR = C.SHUT_WR,
+  SHUT_RDWR = C.SHUT_RDWR;
 /** The kernel's listen backlog limit. Source: listen(2). */
 export const SOMAXCONN = C.SOMAXCONN;
 /** getaddrinfo flags. Source: getaddrinfo(3). */
-export const AI_PASSIVE = C.AI_PASSIVE, AI_CANONNAME = C.AI_CANONNAME, AI_NUMERICHOST = C.AI_NUMERICHOST,
-  AI_NUMERICSERV = C.AI_NUMERICSERV, AI_ADDRCONFIG = C.AI_ADDRCONFIG, AI_V4MAPPED = C.AI_V4MAPPED, AI_ALL = C.AI_ALL;
+export const AI_PASSIVE = C.AI_PASSIVE,
+  AI_CANONNAME = C.AI_CANONNAME,
+  AI_NUMERICHOST = C.AI_NUMERICHOST,
+  AI_NUMERICSERV = C.AI_NUMERICSERV,
+  AI_ADDRCONFIG = C.AI_ADDRCONFIG,
+  AI_V4MAPPED = C.AI_V4MAPPED,
+  AI_ALL = C.AI_ALL;
 /** getaddrinfo error numbers, as `gaierror.errno` carries them (negative on Linux). */
-export const EAI_AGAIN = C.EAI_AGAIN, EAI_BADFLAGS = C.EAI_BADFLAGS, EAI_FAIL = C.EAI_FAIL,
-  EAI_FAMILY = C.EAI_FAMILY, EAI_MEMORY = C.EAI_MEMORY, EAI_NONAME = C.EAI_NONAME, EAI_SERVICE = C.EAI_SERVICE,
-  EAI_SOCKTYPE = C.EAI_SOCKTYPE, EAI_SYSTEM = C.EAI_SYSTEM, EAI_OVERFLOW = C.EAI_OVERFLOW;
+export const EAI_AGAIN = C.EAI_AGAIN,
+  EAI_BADFLAGS = C.EAI_BADFLAGS,
+  EAI_FAIL = C.EAI_FAIL,
+  EAI_FAMILY = C.EAI_FAMILY,
+  EAI_MEMORY = C.EAI_MEMORY,
+  EAI_NONAME = C.EAI_NONAME,
+  EAI_SERVICE = C.EAI_SERVICE,
+  EAI_SOCKTYPE = C.EAI_SOCKTYPE,
+  EAI_SYSTEM = C.EAI_SYSTEM,
+  EAI_OVERFLOW = C.EAI_OVERFLOW;
 /** Ancillary data and message flags. Source: cmsg(3), unix(7), recvmsg(2). */
-export const SCM_RIGHTS = C.SCM_RIGHTS, MSG_TRUNC = C.MSG_TRUNC, MSG_CTRUNC = C.MSG_CTRUNC;
+export const SCM_RIGHTS = C.SCM_RIGHTS,
+  MSG_TRUNC = C.MSG_TRUNC,
+  MSG_CTRUNC = C.MSG_CTRUNC;
 /** `undefined` where the platform lacks them (Linux has them). */
-export const MSG_CMSG_CLOEXEC: number | undefined = C.MSG_CMSG_CLOEXEC, SCM_CREDENTIALS: number | undefined =
-    C.SCM_CREDENTIALS, SO_PASSCRED: number | undefined = C.SO_PASSCRED, SO_PEERCRED: number | undefined = C.SO_PEERCRED;
+export const MSG_CMSG_CLOEXEC: number | undefined = C.MSG_CMSG_CLOEXEC,
+  SCM_CREDENTIALS: number | undefined = C.SCM_CREDENTIALS,
+  SO_PASSCRED: number | undefined = C.SO_PASSCRED,
+  SO_PEERCRED: number | undefined = C.SO_PEERCRED;
 /** IP options, multicast included. Source: ip(7), ipv6(7). */
-export const IP_TTL = C.IP_TTL, IP_TOS = C.IP_TOS, IP_MULTICAST_TTL = C.IP_MULTICAST_TTL,
-  IP_MULTICAST_LOOP = C.IP_MULTICAST_LOOP, IP_MULTICAST_IF = C.IP_MULTICAST_IF, IP_ADD_MEMBERSHIP = C.IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP = C.IP_DROP_MEMBERSHIP, IPV6_JOIN_GROUP = C.IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP = C.IPV6_LEAVE_GROUP,
-  IPV6_MULTICAST_HOPS = C.IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP = C.IPV6_MULTICAST_LOOP,
-  IPV6_MULTICAST_IF = C.IPV6_MULTICAST_IF, IPV6_UNICAST_HOPS = C.IPV6_UNICAST_HOPS;
+export const IP_TTL = C.IP_TTL,
+  IP_TOS = C.IP_TOS,
+  IP_MULTICAST_TTL = C.IP_MULTICAST_TTL,
+  IP_MULTICAST_LOOP = C.IP_MULTICAST_LOOP,
+  IP_MULTICAST_IF = C.IP_MULTICAST_IF,
+  IP_ADD_MEMBERSHIP = C.IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP = C.IP_DROP_MEMBERSHIP,
+  IPV6_JOIN_GROUP = C.IPV6_JOIN_GROUP,
+  IPV6_LEAVE_GROUP = C.IPV6_LEAVE_GROUP,
+  IPV6_MULTICAST_HOPS = C.IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_LOOP = C.IPV6_MULTICAST_LOOP,
+  IPV6_MULTICAST_IF = C.IPV6_MULTICAST_IF,
+  IPV6_UNICAST_HOPS = C.IPV6_UNICAST_HOPS;
 /** IPv4 special addresses, host byte order. Source: ip(7). */
-export const INADDR_ANY = C.INADDR_ANY, INADDR_BROADCAST = C.INADDR_BROADCAST, INADDR_LOOPBACK = C.INADDR_LOOPBACK,
+export const INADDR_ANY = C.INADDR_ANY,
+  INADDR_BROADCAST = C.INADDR_BROADCAST,
+  INADDR_LOOPBACK = C.INADDR_LOOPBACK,
   INADDR_NONE = C.INADDR_NONE;
 /** `undefined` where the platform lacks them. */
-export const EAI_NODATA: number | undefined = C.EAI_NODATA, EAI_ADDRFAMILY: number | undefined = C.EAI_ADDRFAMILY;
+export const EAI_NODATA: number | undefined = C.EAI_NODATA,
+  EAI_ADDRFAMILY: number | undefined = C.EAI_ADDRFAMILY;
 
 /**
  * Creates a socket: `new Socket(family, type, proto, fileno)`.

@@ -112,7 +112,10 @@ function sync(w: Watch): void {
       watches.delete(w.fd);
       const err =
         e instanceof OSError && e.errno === native.errno.EEXIST
-          ? new OSError(e.errno, `the event loop already watches fd ${w.fd} (another owner, such as a net.Socket, holds it)`)
+          ? new OSError(
+              e.errno,
+              `the event loop already watches fd ${w.fd} (another owner, such as a net.Socket, holds it)`,
+            )
           : e;
       w.failAll(err);
       return;
@@ -155,7 +158,8 @@ function signalOf(options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const { signal } = options as LoopOptions;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new TypeError('options.signal must be an AbortSignal');
   return signal;
 }
 
@@ -235,7 +239,8 @@ async function resolved(sock: Socket, address: Address): Promise<Address> {
   } catch (e) {
     // dns.lookup is getaddrinfo(3): its failure is Python's gaierror.
     const code = (e as { code?: string }).code;
-    const eai = code === 'ENOTFOUND' ? C.EAI_NONAME : code?.startsWith('EAI_') && C[code] !== undefined ? C[code] : C.EAI_FAIL;
+    const eai =
+      code === 'ENOTFOUND' ? C.EAI_NONAME : code?.startsWith('EAI_') && C[code] !== undefined ? C[code] : C.EAI_FAIL;
     const err = new gaierror(eai, native.gai_strerror(eai));
     err.code = Object.keys(C).find((k) => k.startsWith('EAI_') && C[k] === eai);
     err.syscall = 'getaddrinfo';
@@ -270,7 +275,12 @@ export function sock_recv(sock: Socket, nbytes: number, options?: LoopOptions): 
  * resolves to the count. @throws as `sock_recv`, and RangeError('buffer too
  * small for requested bytes'). Source: asyncio's `loop.sock_recv_into()`.
  */
-export function sock_recv_into(sock: Socket, buf: ArrayBufferView, nbytes?: number, options?: LoopOptions): Promise<number> {
+export function sock_recv_into(
+  sock: Socket,
+  buf: ArrayBufferView,
+  nbytes?: number,
+  options?: LoopOptions,
+): Promise<number> {
   return promise(() => {
     nonBlocking(sock);
     const b = bytesLike(buf);
@@ -284,11 +294,20 @@ export function sock_recv_into(sock: Socket, buf: ArrayBufferView, nbytes?: numb
  * Receives a datagram of at most `bufsize` bytes: `[data, address]`.
  * @throws as `sock_recv`. Source: recvfrom(2), asyncio's `loop.sock_recvfrom()`.
  */
-export function sock_recvfrom(sock: Socket, bufsize: number, options?: LoopOptions): Promise<[Buffer, SockAddress | null]> {
+export function sock_recvfrom(
+  sock: Socket,
+  bufsize: number,
+  options?: LoopOptions,
+): Promise<[Buffer, SockAddress | null]> {
   return promise(() => {
     nonBlocking(sock);
     const n = recvSize(bufsize, 'negative buffersize in recvfrom');
-    return run(sock, 0, () => native.recvfrom(sock.fileno(), TRY, n, 0) as [Buffer, SockAddress | null] | null, options);
+    return run(
+      sock,
+      0,
+      () => native.recvfrom(sock.fileno(), TRY, n, 0) as [Buffer, SockAddress | null] | null,
+      options,
+    );
   });
 }
 
@@ -307,7 +326,12 @@ export function sock_recvfrom_into(
     nonBlocking(sock);
     const b = bytesLike(buf);
     const n = intoCount(b, nbytes, 'recvfrom_into', 'nbytes is greater than the length of the buffer');
-    return run(sock, 0, () => native.recvfrom_into(sock.fileno(), TRY, b, n, 0) as [number, SockAddress | null] | null, options);
+    return run(
+      sock,
+      0,
+      () => native.recvfrom_into(sock.fileno(), TRY, b, n, 0) as [number, SockAddress | null] | null,
+      options,
+    );
   });
 }
 
@@ -343,7 +367,12 @@ export function sock_sendall(sock: Socket, data: ArrayBufferView, options?: Loop
  * @throws as `sock_sendall`, and the address's errors.
  * Source: sendto(2), asyncio's `loop.sock_sendto()`.
  */
-export function sock_sendto(sock: Socket, data: ArrayBufferView, address: Address, options?: LoopOptions): Promise<number> {
+export function sock_sendto(
+  sock: Socket,
+  data: ArrayBufferView,
+  address: Address,
+  options?: LoopOptions,
+): Promise<number> {
   return promise(async () => {
     nonBlocking(sock);
     const v = view(data);
@@ -415,7 +444,10 @@ export function sock_accept(sock: Socket, options?: LoopOptions): Promise<[Socke
   });
 }
 
-/** The event-loop API: `import { loop } from 'sockmode'`. Source: asyncio's event loop `sock_*` methods. */
+/**
+ * The event-loop API: `import { loop } from 'sockmode'`. Source: asyncio's event loop `sock_*` methods.
+ * @namespace
+ */
 export const loop = {
   sock_recv,
   sock_recv_into,

@@ -51,8 +51,20 @@ export interface Binding {
     family: number,
     address: unknown,
   ): number;
-  recvmsg(fd: number, timeoutNs: number, bufsize: number, ancbufsize: number, flags: number): [Buffer, unknown, number, unknown];
-  recvmsg_into(fd: number, timeoutNs: number, buffers: View[], ancbufsize: number, flags: number): [number, unknown, number, unknown];
+  recvmsg(
+    fd: number,
+    timeoutNs: number,
+    bufsize: number,
+    ancbufsize: number,
+    flags: number,
+  ): [Buffer, unknown, number, unknown];
+  recvmsg_into(
+    fd: number,
+    timeoutNs: number,
+    buffers: View[],
+    ancbufsize: number,
+    flags: number,
+  ): [number, unknown, number, unknown];
   cmsg_len(n: number): number;
   cmsg_space(n: number): number;
   inet_aton(text: string): Buffer;

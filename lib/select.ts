@@ -14,8 +14,12 @@ import { parseTimeout } from './timeout.js';
 const C = native.constants;
 
 /** poll(2) events. Source: poll(2). */
-export const POLLIN = C.POLLIN, POLLPRI = C.POLLPRI, POLLOUT = C.POLLOUT, POLLERR = C.POLLERR,
-  POLLHUP = C.POLLHUP, POLLNVAL = C.POLLNVAL;
+export const POLLIN = C.POLLIN,
+  POLLPRI = C.POLLPRI,
+  POLLOUT = C.POLLOUT,
+  POLLERR = C.POLLERR,
+  POLLHUP = C.POLLHUP,
+  POLLNVAL = C.POLLNVAL;
 /** `undefined` where the platform lacks it (Linux has it). */
 export const POLLRDHUP: number | undefined = C.POLLRDHUP;
 
@@ -188,10 +192,20 @@ export function poll(): Poll {
 }
 
 /** epoll(7) events (Linux; `undefined` elsewhere). Source: epoll_ctl(2). */
-export const EPOLLIN = C.EPOLLIN, EPOLLOUT = C.EPOLLOUT, EPOLLPRI = C.EPOLLPRI, EPOLLERR = C.EPOLLERR,
-  EPOLLHUP = C.EPOLLHUP, EPOLLRDHUP = C.EPOLLRDHUP, EPOLLET = C.EPOLLET, EPOLLONESHOT = C.EPOLLONESHOT,
-  EPOLLEXCLUSIVE = C.EPOLLEXCLUSIVE, EPOLLRDNORM = C.EPOLLRDNORM, EPOLLRDBAND = C.EPOLLRDBAND,
-  EPOLLWRNORM = C.EPOLLWRNORM, EPOLLWRBAND = C.EPOLLWRBAND, EPOLLMSG = C.EPOLLMSG;
+export const EPOLLIN = C.EPOLLIN,
+  EPOLLOUT = C.EPOLLOUT,
+  EPOLLPRI = C.EPOLLPRI,
+  EPOLLERR = C.EPOLLERR,
+  EPOLLHUP = C.EPOLLHUP,
+  EPOLLRDHUP = C.EPOLLRDHUP,
+  EPOLLET = C.EPOLLET,
+  EPOLLONESHOT = C.EPOLLONESHOT,
+  EPOLLEXCLUSIVE = C.EPOLLEXCLUSIVE,
+  EPOLLRDNORM = C.EPOLLRDNORM,
+  EPOLLRDBAND = C.EPOLLRDBAND,
+  EPOLLWRNORM = C.EPOLLWRNORM,
+  EPOLLWRBAND = C.EPOLLWRBAND,
+  EPOLLMSG = C.EPOLLMSG;
 
 /**
  * An epoll(7) instance (Linux): Python's `select.epoll`. Its fd is
@@ -280,7 +294,7 @@ export class epoll {
       if (typeof timeout !== 'number') throw new TypeError('timeout must be a float or None');
       t = timeout < 0 ? -1 : parseTimeout(timeout);
     }
-    let max = maxevents === -1 ? 1023 : maxevents;
+    const max = maxevents === -1 ? 1023 : maxevents;
     if (typeof max !== 'number' || !Number.isInteger(max)) throw new TypeError('maxevents must be an integer');
     if (max <= 0) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
     const stride = C.EPOLL_EVENT_INTS;

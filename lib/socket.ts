@@ -80,7 +80,10 @@ const finalizer = new FinalizationRegistry<Held>(({ fd, family, type, proto }) =
   } catch {
     // the warning below is what matters
   }
-  process.emitWarning(`unclosed <socket.socket fd=${fd}, family=${family}, type=${type}, proto=${proto}>`, 'ResourceWarning');
+  process.emitWarning(
+    `unclosed <socket.socket fd=${fd}, family=${family}, type=${type}, proto=${proto}>`,
+    'ResourceWarning',
+  );
 });
 
 /**
@@ -422,7 +425,10 @@ export class Socket {
     const n = recvSize(bufsize, 'negative buffer size in recvmsg()');
     const anc = ancSize(ancbufsize);
     return native.recvmsg(this.#fd, this.#t, n, anc, optInt(flags, 0, 'flags')) as [
-      Buffer, AncData[], number, SockAddress | null,
+      Buffer,
+      AncData[],
+      number,
+      SockAddress | null,
     ];
   }
 
@@ -431,11 +437,18 @@ export class Socket {
    * `[count, ancdata, msg_flags, address]`.
    * @throws as `recvmsg`. Source: recvmsg(2), Python's `socket.recvmsg_into()`.
    */
-  recvmsg_into(buffers: Iterable<BytesLike>, ancbufsize?: number, flags?: number): [number, AncData[], number, SockAddress | null] {
+  recvmsg_into(
+    buffers: Iterable<BytesLike>,
+    ancbufsize?: number,
+    flags?: number,
+  ): [number, AncData[], number, SockAddress | null] {
     const views = [...buffers].map(bytesLike);
     const anc = ancSize(ancbufsize);
     return native.recvmsg_into(this.#fd, this.#t, views, anc, optInt(flags, 0, 'flags')) as [
-      number, AncData[], number, SockAddress | null,
+      number,
+      AncData[],
+      number,
+      SockAddress | null,
     ];
   }
 

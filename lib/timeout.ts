@@ -13,7 +13,6 @@ import { typeName } from './args.js';
 /** The native form of "blocking". */
 export const BLOCKING = -1;
 
-
 /**
  * Parses a timeout in seconds into the native form (nanoseconds; -1 for null).
  * @throws TypeError for undefined or anything that is not a number or null.

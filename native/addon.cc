@@ -27,13 +27,30 @@ namespace {
 Napi::Object Constants(Napi::Env env) {
   auto c = Napi::Object::New(env);
 #define C(name) c.Set(#name, Napi::Number::New(env, name))
-  C(AF_INET); C(AF_INET6); C(AF_UNIX); C(AF_UNSPEC);
-  C(SOCK_STREAM); C(SOCK_DGRAM); C(SOCK_SEQPACKET); C(SOCK_RAW);
+  C(AF_INET);
+  C(AF_INET6);
+  C(AF_UNIX);
+  C(AF_UNSPEC);
+  C(SOCK_STREAM);
+  C(SOCK_DGRAM);
+  C(SOCK_SEQPACKET);
+  C(SOCK_RAW);
 #ifdef SOCK_NONBLOCK
-  C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
+  C(SOCK_NONBLOCK);
+  C(SOCK_CLOEXEC);
 #endif
-  C(SOL_SOCKET); C(SO_REUSEADDR); C(SO_ERROR); C(SO_TYPE); C(SO_RCVBUF); C(SO_SNDBUF);
-  C(SO_KEEPALIVE); C(SO_LINGER); C(SO_RCVTIMEO); C(SO_SNDTIMEO); C(SO_BROADCAST); C(SO_ACCEPTCONN);
+  C(SOL_SOCKET);
+  C(SO_REUSEADDR);
+  C(SO_ERROR);
+  C(SO_TYPE);
+  C(SO_RCVBUF);
+  C(SO_SNDBUF);
+  C(SO_KEEPALIVE);
+  C(SO_LINGER);
+  C(SO_RCVTIMEO);
+  C(SO_SNDTIMEO);
+  C(SO_BROADCAST);
+  C(SO_ACCEPTCONN);
 #ifdef SO_REUSEPORT
   C(SO_REUSEPORT);
 #endif
@@ -43,18 +60,40 @@ Napi::Object Constants(Napi::Env env) {
 #ifdef SO_PROTOCOL
   C(SO_PROTOCOL);
 #endif
-  C(IPPROTO_IP); C(IPPROTO_TCP); C(IPPROTO_UDP); C(IPPROTO_IPV6);
-  C(TCP_NODELAY); C(IPV6_V6ONLY);
-  C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_WAITALL); C(MSG_OOB);
+  C(IPPROTO_IP);
+  C(IPPROTO_TCP);
+  C(IPPROTO_UDP);
+  C(IPPROTO_IPV6);
+  C(TCP_NODELAY);
+  C(IPV6_V6ONLY);
+  C(MSG_PEEK);
+  C(MSG_DONTWAIT);
+  C(MSG_WAITALL);
+  C(MSG_OOB);
 #ifdef MSG_NOSIGNAL
   C(MSG_NOSIGNAL);
 #endif
-  C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR);
+  C(SHUT_RD);
+  C(SHUT_WR);
+  C(SHUT_RDWR);
   C(SOMAXCONN);
-  C(AI_PASSIVE); C(AI_CANONNAME); C(AI_NUMERICHOST); C(AI_NUMERICSERV); C(AI_ADDRCONFIG);
-  C(AI_V4MAPPED); C(AI_ALL);
-  C(EAI_AGAIN); C(EAI_BADFLAGS); C(EAI_FAIL); C(EAI_FAMILY); C(EAI_MEMORY); C(EAI_NONAME);
-  C(EAI_SERVICE); C(EAI_SOCKTYPE); C(EAI_SYSTEM); C(EAI_OVERFLOW);
+  C(AI_PASSIVE);
+  C(AI_CANONNAME);
+  C(AI_NUMERICHOST);
+  C(AI_NUMERICSERV);
+  C(AI_ADDRCONFIG);
+  C(AI_V4MAPPED);
+  C(AI_ALL);
+  C(EAI_AGAIN);
+  C(EAI_BADFLAGS);
+  C(EAI_FAIL);
+  C(EAI_FAMILY);
+  C(EAI_MEMORY);
+  C(EAI_NONAME);
+  C(EAI_SERVICE);
+  C(EAI_SOCKTYPE);
+  C(EAI_SYSTEM);
+  C(EAI_OVERFLOW);
 #ifdef EAI_NODATA
   C(EAI_NODATA);
 #endif
@@ -63,31 +102,67 @@ Napi::Object Constants(Napi::Env env) {
 #endif
   C(O_NONBLOCK);
   c.Set("TRY_TIMEOUT", Napi::Number::New(env, kTryTimeout));
-  C(POLLIN); C(POLLPRI); C(POLLOUT); C(POLLERR); C(POLLHUP); C(POLLNVAL);
+  C(POLLIN);
+  C(POLLPRI);
+  C(POLLOUT);
+  C(POLLERR);
+  C(POLLHUP);
+  C(POLLNVAL);
 #ifdef POLLRDHUP
   C(POLLRDHUP);
 #endif
 #ifdef __linux__
-  C(EPOLLIN); C(EPOLLOUT); C(EPOLLPRI); C(EPOLLERR); C(EPOLLHUP); C(EPOLLRDHUP); C(EPOLLET); C(EPOLLONESHOT);
-  C(EPOLLEXCLUSIVE); C(EPOLLRDNORM); C(EPOLLRDBAND); C(EPOLLWRNORM); C(EPOLLWRBAND); C(EPOLLMSG);
-  C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL); C(EPOLL_CLOEXEC);
+  C(EPOLLIN);
+  C(EPOLLOUT);
+  C(EPOLLPRI);
+  C(EPOLLERR);
+  C(EPOLLHUP);
+  C(EPOLLRDHUP);
+  C(EPOLLET);
+  C(EPOLLONESHOT);
+  C(EPOLLEXCLUSIVE);
+  C(EPOLLRDNORM);
+  C(EPOLLRDBAND);
+  C(EPOLLWRNORM);
+  C(EPOLLWRBAND);
+  C(EPOLLMSG);
+  C(EPOLL_CTL_ADD);
+  C(EPOLL_CTL_MOD);
+  C(EPOLL_CTL_DEL);
+  C(EPOLL_CLOEXEC);
   // The layout of struct epoll_event in 32-bit ints, for reading epoll_wait's
   // results in place (packed, 3 ints, on x86-64; 4 on other ABIs).
   c.Set("EPOLL_EVENT_INTS", Napi::Number::New(env, sizeof(epoll_event) / 4));
   c.Set("EPOLL_FD_INT", Napi::Number::New(env, offsetof(epoll_event, data) / 4));
 #endif
-  C(SCM_RIGHTS); C(MSG_TRUNC); C(MSG_CTRUNC);
+  C(SCM_RIGHTS);
+  C(MSG_TRUNC);
+  C(MSG_CTRUNC);
 #ifdef MSG_CMSG_CLOEXEC
   C(MSG_CMSG_CLOEXEC);
 #endif
 #ifdef SCM_CREDENTIALS
-  C(SCM_CREDENTIALS); C(SO_PASSCRED); C(SO_PEERCRED);
+  C(SCM_CREDENTIALS);
+  C(SO_PASSCRED);
+  C(SO_PEERCRED);
 #endif
-  C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF);
-  C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP);
-  C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_LOOP); C(IPV6_MULTICAST_IF);
+  C(IP_TTL);
+  C(IP_TOS);
+  C(IP_MULTICAST_TTL);
+  C(IP_MULTICAST_LOOP);
+  C(IP_MULTICAST_IF);
+  C(IP_ADD_MEMBERSHIP);
+  C(IP_DROP_MEMBERSHIP);
+  C(IPV6_JOIN_GROUP);
+  C(IPV6_LEAVE_GROUP);
+  C(IPV6_MULTICAST_HOPS);
+  C(IPV6_MULTICAST_LOOP);
+  C(IPV6_MULTICAST_IF);
   C(IPV6_UNICAST_HOPS);
-  C(INADDR_ANY); C(INADDR_BROADCAST); C(INADDR_LOOPBACK); C(INADDR_NONE);
+  C(INADDR_ANY);
+  C(INADDR_BROADCAST);
+  C(INADDR_LOOPBACK);
+  C(INADDR_NONE);
 #undef C
   return c;
 }
@@ -568,6 +643,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace sockmode
 
-static Napi::Object InitSockmode(Napi::Env env, Napi::Object exports) { return sockmode::Init(env, exports); }
+static Napi::Object InitSockmode(Napi::Env env, Napi::Object exports) {
+  return sockmode::Init(env, exports);
+}
 
 NODE_API_MODULE(sockmode, InitSockmode)

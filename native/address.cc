@@ -23,14 +23,22 @@ std::string type_name(Napi::Value v) {
   if (v.IsArray()) return "Array";
   if (v.IsBuffer()) return "Buffer";
   switch (v.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_boolean: return "boolean";
-    case napi_number: return "number";
-    case napi_string: return "str";
-    case napi_symbol: return "symbol";
-    case napi_function: return "function";
-    case napi_bigint: return "bigint";
-    default: return "object";
+    case napi_undefined:
+      return "undefined";
+    case napi_boolean:
+      return "boolean";
+    case napi_number:
+      return "number";
+    case napi_string:
+      return "str";
+    case napi_symbol:
+      return "symbol";
+    case napi_function:
+      return "function";
+    case napi_bigint:
+      return "bigint";
+    default:
+      return "object";
   }
 }
 
@@ -44,9 +52,12 @@ bool view_string(Napi::Env env, Napi::Value v, std::string* out) {
   void* data = nullptr;
   size_t len = 0;
   if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    len = ta.ByteLength();
-    data = static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    // napi_get_typedarray_info, not ta.ArrayBuffer().Data(): the latter fails
+    // (napi_invalid_arg) for a view over a SharedArrayBuffer.
+    napi_typedarray_type type;
+    size_t length = 0;
+    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+    len = v.As<Napi::TypedArray>().ByteLength();
   } else if (v.IsDataView()) {
     if (napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr) != napi_ok) return false;
   } else if (v.IsArrayBuffer()) {
@@ -81,12 +92,21 @@ double integer(Napi::Env env, Napi::Value v) {
 void set_ip(Napi::Env env, const std::string& host, int family, sockaddr_storage* ss) {
   if (family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(ss);
-    if (host.empty()) { in->sin_addr.s_addr = htonl(INADDR_ANY); return; }
-    if (host == "<broadcast>" || host == "255.255.255.255") { in->sin_addr.s_addr = htonl(INADDR_BROADCAST); return; }
+    if (host.empty()) {
+      in->sin_addr.s_addr = htonl(INADDR_ANY);
+      return;
+    }
+    if (host == "<broadcast>" || host == "255.255.255.255") {
+      in->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+      return;
+    }
     if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1) return;
   } else {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
-    if (host.empty()) { in6->sin6_addr = in6addr_any; return; }
+    if (host.empty()) {
+      in6->sin6_addr = in6addr_any;
+      return;
+    }
     if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) return;
   }
   addrinfo hints{};
@@ -143,7 +163,8 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
   memset(&out.ss, 0, sizeof out.ss);
   if (family == AF_UNIX) {
     std::string path;
-    if (addr.IsString()) path = addr.As<Napi::String>().Utf8Value();
+    if (addr.IsString())
+      path = addr.As<Napi::String>().Utf8Value();
     else if (!view_string(env, addr, &path))
       type_error(env, std::string(call) + "(): AF_UNIX address must be str or bytes, not " + type_name(addr));
     auto* un = reinterpret_cast<sockaddr_un*>(&out.ss);
@@ -163,7 +184,8 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
     throw_error(env, ErrorKind::kErrno, EAFNOSUPPORT, call);
   }
   const char* fam = family == AF_INET ? "AF_INET" : "AF_INET6";
-  if (!addr.IsArray()) type_error(env, std::string(call) + "(): " + fam + " address must be tuple, not " + type_name(addr));
+  if (!addr.IsArray())
+    type_error(env, std::string(call) + "(): " + fam + " address must be tuple, not " + type_name(addr));
   auto a = addr.As<Napi::Array>();
   uint32_t n = a.Length();
   if (family == AF_INET && n != 2) type_error(env, "AF_INET address must be a pair (host, port)");
@@ -175,7 +197,8 @@ SockAddr to_sockaddr(Napi::Env env, int family, Napi::Value addr, const char* ca
   double scope_id = n > 3 ? integer(env, a.Get(3u)) : 0;
   out.ss.ss_family = sa_family_t(family);
   set_ip(env, host, family, &out.ss);  // the host is resolved first, as in CPython
-  if (port < 0 || port > 65535) throw Napi::RangeError::New(env, std::string(call) + "(): port must be 0-65535.");
+  if (port < 0 || port > 65535)
+    throw Napi::RangeError::New(env, std::string(call) + "(): port must be 0-65535.");
   if (family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(&out.ss);
     in->sin_port = htons(uint16_t(port));
@@ -228,7 +251,8 @@ Napi::Value GetAddrInfo(const Napi::CallbackInfo& info) {
   if (has_port) {
     if (info[1].IsNumber()) {
       double p = integer(env, info[1]);
-      if (!(p > -9.2e18 && p < 9.2e18)) throw Napi::RangeError::New(env, "Python int too large to convert to C long");
+      if (!(p > -9.2e18 && p < 9.2e18))
+        throw Napi::RangeError::New(env, "Python int too large to convert to C long");
       port = std::to_string(int64_t(p));
     } else if (info[1].IsString() || info[1].IsTypedArray() || info[1].IsDataView()) {
       port = host_string(env, info[1]);
@@ -275,7 +299,8 @@ namespace sockmode {
 Napi::Value InetAton(const Napi::CallbackInfo& info) {
   std::string text = info[0].As<Napi::String>().Utf8Value();
   in_addr a;
-  if (inet_aton(text.c_str(), &a) == 0) throw_message(info.Env(), "illegal IP address string passed to inet_aton");
+  if (inet_aton(text.c_str(), &a) == 0)
+    throw_message(info.Env(), "illegal IP address string passed to inet_aton");
   return Napi::Buffer<char>::Copy(info.Env(), reinterpret_cast<char*>(&a), sizeof a);
 }
 

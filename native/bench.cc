@@ -19,7 +19,9 @@ namespace sockmode {
 
 namespace {
 
-double seconds_since(int64_t t0) { return double(sys::monotonic_ns() - t0) / 1e9; }
+double seconds_since(int64_t t0) {
+  return double(sys::monotonic_ns() - t0) / 1e9;
+}
 
 // send(2) all of buf; -errno on failure.
 ssize_t send_all(int fd, const char* buf, size_t n) {
@@ -47,10 +49,10 @@ ssize_t recv_all(int fd, char* buf, size_t n) {
 
 // The peer's commands (lib/bench.ts writes them): one struct and at most one fd.
 struct Command {
-  char op;          // 'e' echo, 's' source, 'E'/'S' accept one then echo/source, 'A' accept and close `count`
+  char op;  // 'e' echo, 's' source, 'E'/'S' accept one then echo/source, 'A' accept and close `count`
   uint8_t pad[3];
-  uint32_t size;    // source: bytes per send
-  uint64_t count;   // source: total bytes; 'A': connections
+  uint32_t size;   // source: bytes per send
+  uint64_t count;  // source: total bytes; 'A': connections
 };
 
 void echo(int fd) {
@@ -80,16 +82,22 @@ int accept_one(int listener) {
 
 void serve(const Command& cmd, int fd) {
   switch (cmd.op) {
-    case 'e': echo(fd); break;
-    case 's': source(fd, cmd.size, cmd.count); break;
+    case 'e':
+      echo(fd);
+      break;
+    case 's':
+      source(fd, cmd.size, cmd.count);
+      break;
     case 'E':
     case 'S': {
       int c = accept_one(fd);
       if (c < 0) break;
       int one = 1;
       sys::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      if (cmd.op == 'E') echo(c);
-      else source(c, cmd.size, cmd.count);
+      if (cmd.op == 'E')
+        echo(c);
+      else
+        source(c, cmd.size, cmd.count);
       sys::close(c);
       break;
     }

@@ -24,7 +24,7 @@ int wait_ms(const Deadline& d) {
   if (d.at_ns == INT64_MAX) return -1;
   int64_t left = d.at_ns - sys::monotonic_ns();
   if (left <= 0) return 0;
-  int64_t ms = (left + 999999) / 1000000;  // rounded up: never early
+  int64_t ms = (left + 999999) / 1000000;   // rounded up: never early
   return ms > INT_MAX ? INT_MAX : int(ms);  // a slice: the caller waits again
 }
 

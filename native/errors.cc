@@ -24,7 +24,8 @@ std::string describe(ErrorKind kind, int code) {
 }  // namespace
 
 namespace {
-[[noreturn]] void raise(Napi::Env env, ErrorKind kind, int code, const std::string& text, const char* syscall) {
+[[noreturn]] void raise(Napi::Env env, ErrorKind kind, int code, const std::string& text,
+                        const char* syscall) {
   auto* data = env.GetInstanceData<InstanceData>();
   if (data == nullptr || data->error_factory.IsEmpty()) {
     // Only reachable when the binding is used without lib/ (no factory yet).
@@ -47,7 +48,9 @@ void throw_error(Napi::Env env, ErrorKind kind, int code, const char* syscall) {
   raise(env, kind, code, describe(kind, code), syscall);
 }
 
-void throw_message(Napi::Env env, const char* text) { raise(env, ErrorKind::kMessage, 0, text, nullptr); }
+void throw_message(Napi::Env env, const char* text) {
+  raise(env, ErrorKind::kMessage, 0, text, nullptr);
+}
 
 ssize_t check(Napi::Env env, ssize_t r, const char* syscall) {
   if (r >= 0) return r;

@@ -43,7 +43,9 @@ Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
   epoll_event ev{};
   ev.events = info[3].As<Napi::Number>().Uint32Value();
   ev.data.fd = fd;
-  check(info.Env(), sys::epoll_ctl(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), fd, &ev),
+  check(info.Env(),
+        sys::epoll_ctl(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), fd,
+                       &ev),
         "epoll_ctl");
   return info.Env().Undefined();
 }

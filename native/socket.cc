@@ -5,7 +5,6 @@
 
 #include <netinet/in.h>
 #include <poll.h>
-
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -34,8 +33,12 @@ constexpr First kSendFirst = First::kTry;
 // Receives of at most this many bytes go through the stack, then one exact copy.
 constexpr size_t kStackRecv = 65536;
 
-int fd_arg(const Napi::CallbackInfo& info) { return info[0].As<Napi::Number>().Int32Value(); }
-int int_arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+int fd_arg(const Napi::CallbackInfo& info) {
+  return info[0].As<Napi::Number>().Int32Value();
+}
+int int_arg(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
 Deadline deadline_arg(const Napi::CallbackInfo& info) {
   return Deadline::after(info[1].As<Napi::Number>().DoubleValue());
 }
@@ -47,10 +50,19 @@ struct Bytes {
 
 size_t element_size(napi_typedarray_type t) {
   switch (t) {
-    case napi_int16_array: case napi_uint16_array: return 2;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: return 4;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
-    default: return 1;
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 1;
   }
 }
 
@@ -72,10 +84,14 @@ Bytes view_bytes(napi_env env, napi_value v) {
   throw Napi::TypeError::New(env, "a bytes-like object is required");
 }
 
-Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) { return view_bytes(info.Env(), info[i]); }
+Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) {
+  return view_bytes(info.Env(), info[i]);
+}
 
 // A byte count for JS, or null for the event loop's EAGAIN.
-Napi::Value count(Napi::Env env, ssize_t n) { return n == kAgain ? env.Null() : Napi::Number::New(env, double(n)); }
+Napi::Value count(Napi::Env env, ssize_t n) {
+  return n == kAgain ? env.Null() : Napi::Number::New(env, double(n));
+}
 
 Napi::Array pair(Napi::Env env, Napi::Value a, Napi::Value b) {
   auto out = Napi::Array::New(env, 2);
@@ -161,7 +177,8 @@ ssize_t send_view(const Napi::CallbackInfo& info, const SockAddr* to, const char
   int flags = int_arg(info, 3);
   const sockaddr* sa = to ? reinterpret_cast<const sockaddr*>(&to->ss) : nullptr;
   socklen_t len = to ? to->len : 0;
-  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) { return sys::sendto(fd, b.data, b.len, flags | f, sa, len); });
+  ssize_t r = sock_call(fd, d, POLLOUT, kSendFirst,
+                        [&](int f) { return sys::sendto(fd, b.data, b.len, flags | f, sa, len); });
   return check(info.Env(), r, name, d);
 }
 
@@ -170,8 +187,9 @@ ssize_t send_view(const Napi::CallbackInfo& info, const SockAddr* to, const char
 void close_received_fds(msghdr* msg) {
   for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t end = std::min<size_t>(size_t(reinterpret_cast<char*>(c) - static_cast<char*>(msg->msg_control)) + c->cmsg_len,
-                                  msg->msg_controllen);
+    size_t end = std::min<size_t>(
+        size_t(reinterpret_cast<char*>(c) - static_cast<char*>(msg->msg_control)) + c->cmsg_len,
+        msg->msg_controllen);
     size_t data = size_t(reinterpret_cast<char*>(CMSG_DATA(c)) - static_cast<char*>(msg->msg_control));
     for (size_t off = data; off + sizeof(int) <= end; off += sizeof(int)) {
       int fd;
@@ -205,8 +223,8 @@ Napi::Array ancdata_of(Napi::Env env, msghdr* msg) {
 
 // recvmsg(2) through the mode into iov; `result(got)` makes the first item.
 template <class Result>
-Napi::Value recvmsg_through(const Napi::CallbackInfo& info, iovec* iov, size_t niov, int ancbufsize, int flags,
-                            Result&& result) {
+Napi::Value recvmsg_through(const Napi::CallbackInfo& info, iovec* iov, size_t niov, int ancbufsize,
+                            int flags, Result&& result) {
   Napi::Env env = info.Env();
   int fd = fd_arg(info);
   Deadline d = deadline_arg(info);
@@ -270,7 +288,8 @@ ssize_t connect_through(int fd, const Deadline& d, const SockAddr& a) {
 
 // socket(family, type, proto) -> fd; close-on-exec.
 Napi::Value Socket(const Napi::CallbackInfo& info) {
-  int fd = int(check(info.Env(), sys::socket(int_arg(info, 0), int_arg(info, 1), int_arg(info, 2)), "socket"));
+  int fd =
+      int(check(info.Env(), sys::socket(int_arg(info, 0), int_arg(info, 1), int_arg(info, 2)), "socket"));
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -353,10 +372,13 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   SockAddr a;
   memset(&a.ss, 0, sizeof a.ss);
   Deadline d = deadline_arg(info);
-  ssize_t r = check(env, sock_call(fd, d, POLLIN, First::kWait, [&](int) -> ssize_t {
-    a.len = sizeof a.ss;
-    return sys::accept(fd, a.sa(), &a.len);
-  }), "accept", d);
+  ssize_t r = check(env,
+                    sock_call(fd, d, POLLIN, First::kWait,
+                              [&](int) -> ssize_t {
+                                a.len = sizeof a.ss;
+                                return sys::accept(fd, a.sa(), &a.len);
+                              }),
+                    "accept", d);
   if (r == kAgain) return env.Null();
   int conn = int(r);
   try {
@@ -386,7 +408,6 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
 Napi::Value Recv(const Napi::CallbackInfo& info) {
   return recv_buffer(info, nullptr, "recv");
 }
-
 
 // recvfrom(fd, timeoutNs, n, flags) -> [Buffer, address | null]
 Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
@@ -433,9 +454,11 @@ Napi::Value SendAll(const Napi::CallbackInfo& info) {
   size_t off = 0;
   do {
     if (d.expired()) check(env, kTimedOut, "sendall");
-    ssize_t r = check(env, sock_call(fd, d, POLLOUT, kSendFirst, [&](int f) {
-      return sys::sendto(fd, b.data + off, b.len - off, flags | f, nullptr, 0);
-    }), "sendall", d);
+    ssize_t r = check(
+        env,
+        sock_call(fd, d, POLLOUT, kSendFirst,
+                  [&](int f) { return sys::sendto(fd, b.data + off, b.len - off, flags | f, nullptr, 0); }),
+        "sendall", d);
     if (r == kAgain) break;
     off += size_t(r);
   } while (off < b.len);
@@ -486,18 +509,16 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   size_t n = size_t(info[2].As<Napi::Number>().DoubleValue());
   RecvBuffer buf(env, n);
   iovec iov{buf.data(), n};
-  return recvmsg_through(info, &iov, 1, int_arg(info, 3), int_arg(info, 4), [&](size_t got) {
-    return buf.take(got);
-  });
+  return recvmsg_through(info, &iov, 1, int_arg(info, 3), int_arg(info, 4),
+                         [&](size_t got) { return buf.take(got); });
 }
 
 // recvmsg_into(fd, timeoutNs, buffers: View[], ancbufsize, flags)
 //   -> [bytes, ancdata, msg_flags, address | null]
 Napi::Value RecvMsgInto(const Napi::CallbackInfo& info) {
   std::vector<iovec> iov = iovecs(info, 2);
-  return recvmsg_through(info, iov.data(), iov.size(), int_arg(info, 3), int_arg(info, 4), [&](size_t got) {
-    return Napi::Number::New(info.Env(), double(got));
-  });
+  return recvmsg_through(info, iov.data(), iov.size(), int_arg(info, 3), int_arg(info, 4),
+                         [&](size_t got) { return Napi::Number::New(info.Env(), double(got)); });
 }
 
 // cmsg_len(n) -> CMSG_LEN(n); cmsg_space(n) -> CMSG_SPACE(n). The JS layer

@@ -10,8 +10,12 @@ namespace sockmode {
 namespace sys {
 
 namespace {
-inline int ret(int r) { return r < 0 ? -errno : r; }
-inline ssize_t ret(ssize_t r) { return r < 0 ? -errno : r; }
+inline int ret(int r) {
+  return r < 0 ? -errno : r;
+}
+inline ssize_t ret(ssize_t r) {
+  return r < 0 ? -errno : r;
+}
 
 #if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
 inline int nosigpipe(int fd) {
@@ -20,7 +24,9 @@ inline int nosigpipe(int fd) {
   return fd;
 }
 #else
-inline int nosigpipe(int fd) { return fd; }
+inline int nosigpipe(int fd) {
+  return fd;
+}
 #endif
 
 #ifndef SOCK_CLOEXEC
@@ -75,15 +81,25 @@ int set_nonblocking(int fd, bool on) {
 #endif
 }
 
-int get_fl(int fd) { return ret(::fcntl(fd, F_GETFL)); }
+int get_fl(int fd) {
+  return ret(::fcntl(fd, F_GETFL));
+}
 
-int dup_cloexec(int fd) { return ret(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+int dup_cloexec(int fd) {
+  return ret(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
 
-int close(int fd) { return ret(::close(fd)); }
+int close(int fd) {
+  return ret(::close(fd));
+}
 
-int bind(int fd, const sockaddr* sa, socklen_t len) { return ret(::bind(fd, sa, len)); }
+int bind(int fd, const sockaddr* sa, socklen_t len) {
+  return ret(::bind(fd, sa, len));
+}
 
-int listen(int fd, int backlog) { return ret(::listen(fd, backlog)); }
+int listen(int fd, int backlog) {
+  return ret(::listen(fd, backlog));
+}
 
 int accept(int fd, sockaddr* sa, socklen_t* len) {
 #if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
@@ -93,13 +109,21 @@ int accept(int fd, sockaddr* sa, socklen_t* len) {
 #endif
 }
 
-int connect(int fd, const sockaddr* sa, socklen_t len) { return ret(::connect(fd, sa, len)); }
+int connect(int fd, const sockaddr* sa, socklen_t len) {
+  return ret(::connect(fd, sa, len));
+}
 
-int shutdown(int fd, int how) { return ret(::shutdown(fd, how)); }
+int shutdown(int fd, int how) {
+  return ret(::shutdown(fd, how));
+}
 
-int getsockname(int fd, sockaddr* sa, socklen_t* len) { return ret(::getsockname(fd, sa, len)); }
+int getsockname(int fd, sockaddr* sa, socklen_t* len) {
+  return ret(::getsockname(fd, sa, len));
+}
 
-int getpeername(int fd, sockaddr* sa, socklen_t* len) { return ret(::getpeername(fd, sa, len)); }
+int getpeername(int fd, sockaddr* sa, socklen_t* len) {
+  return ret(::getpeername(fd, sa, len));
+}
 
 int getsockopt(int fd, int level, int opt, void* val, socklen_t* len) {
   return ret(::getsockopt(fd, level, opt, val, len));
@@ -135,9 +159,13 @@ ssize_t recvmsg(int fd, msghdr* msg, int flags) {
   return r;
 }
 
-ssize_t sendmsg(int fd, const msghdr* msg, int flags) { return ret(::sendmsg(fd, msg, flags | kSendFlags)); }
+ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
+  return ret(::sendmsg(fd, msg, flags | kSendFlags));
+}
 
-int poll(pollfd* fds, nfds_t n, int timeout_ms) { return ret(::poll(fds, n, timeout_ms)); }
+int poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  return ret(::poll(fds, n, timeout_ms));
+}
 
 }  // namespace sys
 }  // namespace sockmode
@@ -145,8 +173,12 @@ int poll(pollfd* fds, nfds_t n, int timeout_ms) { return ret(::poll(fds, n, time
 #ifdef __linux__
 namespace sockmode {
 namespace sys {
-int epoll_create() { return ret(::epoll_create1(EPOLL_CLOEXEC)); }
-int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) { return ret(::epoll_ctl(epfd, op, fd, ev)); }
+int epoll_create() {
+  return ret(::epoll_create1(EPOLL_CLOEXEC));
+}
+int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
+  return ret(::epoll_ctl(epfd, op, fd, ev));
+}
 int epoll_wait(int epfd, epoll_event* events, int max, int timeout_ms) {
   return ret(::epoll_wait(epfd, events, max, timeout_ms));
 }

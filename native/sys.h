@@ -41,7 +41,7 @@ int so_error(int fd);  // getsockopt(SO_ERROR): the pending error, or -errno
 ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* sa, socklen_t* len);
 // sendto(2) with MSG_NOSIGNAL; sa may be null (then it is send(2)).
 ssize_t sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* sa, socklen_t len);
-ssize_t recvmsg(int fd, msghdr* msg, int flags);  // adds MSG_CMSG_CLOEXEC
+ssize_t recvmsg(int fd, msghdr* msg, int flags);        // adds MSG_CMSG_CLOEXEC
 ssize_t sendmsg(int fd, const msghdr* msg, int flags);  // adds MSG_NOSIGNAL
 int poll(pollfd* fds, nfds_t n, int timeout_ms);
 

@@ -40,7 +40,7 @@ function throwsA(fn, cls, what) {
     fn();
   } catch (e) {
     if (e instanceof cls) return e;
-    throw new Error(`${what}: expected ${cls.name}, got ${e?.name}: ${e?.message}`);
+    throw new Error(`${what}: expected ${cls.name}, got ${e?.name}: ${e?.message}`, { cause: e });
   }
   throw new Error(`${what}: expected ${cls.name}, nothing thrown`);
 }
@@ -50,7 +50,7 @@ async function rejectsA(p, cls, what) {
     await p;
   } catch (e) {
     if (e instanceof cls) return e;
-    throw new Error(`${what}: expected ${cls.name}, got ${e?.name}: ${e?.message}`);
+    throw new Error(`${what}: expected ${cls.name}, got ${e?.name}: ${e?.message}`, { cause: e });
   }
   throw new Error(`${what}: expected ${cls.name}, resolved`);
 }
@@ -162,7 +162,11 @@ await step('TCP: create_server, create_connection, accept, options, names', () =
   throwsA(() => s.connect(['127.0.0.1', 70000]), RangeError, 'port range');
   throwsA(() => s.connect(['127.0.0.1']), TypeError, 'address shape');
   s.close();
-  throwsA(() => socket.create_connection(['127.0.0.1', refused[1]], LONG), socket.ConnectionRefusedError, 'create_connection refused');
+  throwsA(
+    () => socket.create_connection(['127.0.0.1', refused[1]], LONG),
+    socket.ConnectionRefusedError,
+    'create_connection refused',
+  );
   r.listen(0);
   r.close();
   throwsA(() => socket.socket(12345), socket.OSError, 'socket EAFNOSUPPORT');
@@ -258,7 +262,10 @@ await step('sendmsg/recvmsg/recvmsg_into with SCM_RIGHTS, MSG_CTRUNC, send_fds/r
     b.settimeout(LONG);
     assert(socket.CMSG_LEN(4) > 4 && socket.CMSG_SPACE(4) >= socket.CMSG_LEN(4), 'CMSG_*');
     const fds = Int32Array.of(x.fileno(), y.fileno());
-    assert(a.sendmsg([Buffer.from('ab'), new Uint8Array([99])], [[socket.SOL_SOCKET, socket.SCM_RIGHTS, fds]]) === 3, 'sendmsg');
+    assert(
+      a.sendmsg([Buffer.from('ab'), new Uint8Array([99])], [[socket.SOL_SOCKET, socket.SCM_RIGHTS, fds]]) === 3,
+      'sendmsg',
+    );
     const [data, anc, flags] = b.recvmsg(16, socket.CMSG_SPACE(8));
     assert(eq(data, 'abc') && anc.length === 1 && anc[0][2].length === 8 && flags === 0, 'recvmsg');
     for (let i = 0; i < 8; i += 4) native.close(anc[0][2].readInt32LE(i));
@@ -283,7 +290,11 @@ await step('sendmsg/recvmsg/recvmsg_into with SCM_RIGHTS, MSG_CTRUNC, send_fds/r
     assert(eq(m, 'fd') && got.length === 1, 'recv_fds');
     native.close(got[0]);
     // bad ancillary data is the kernel's EINVAL
-    throwsA(() => a.sendmsg([Buffer.from('z')], [[socket.SOL_SOCKET, 9999, Buffer.alloc(3)]]), socket.OSError, 'bad cmsg');
+    throwsA(
+      () => a.sendmsg([Buffer.from('z')], [[socket.SOL_SOCKET, 9999, Buffer.alloc(3)]]),
+      socket.OSError,
+      'bad cmsg',
+    );
     b.settimeout(0.05);
     throwsA(() => b.recvmsg(4, 64), socket.TimeoutError, 'recvmsg timeout');
     throwsA(() => b.recvmsg_into([new Uint8Array(4)], 64), socket.TimeoutError, 'recvmsg_into timeout');
@@ -306,7 +317,11 @@ await step('getaddrinfo (loopback, numeric, bad), inet_*', () => {
   assert(socket.getaddrinfo(null, '80', 0, 0, 0, socket.AI_PASSIVE).length >= 1, 'getaddrinfo passive');
   socket.getaddrinfo('::1', Buffer.from('22'), 0, 0, 0, socket.AI_NUMERICHOST | socket.AI_CANONNAME);
   throwsA(() => socket.getaddrinfo('not an address', 1, 0, 0, 0, socket.AI_NUMERICHOST), socket.gaierror, 'gaierror');
-  throwsA(() => socket.getaddrinfo('127.0.0.1', 'no-such-service-x', 0, 0, 0, socket.AI_NUMERICSERV), socket.gaierror, 'service');
+  throwsA(
+    () => socket.getaddrinfo('127.0.0.1', 'no-such-service-x', 0, 0, 0, socket.AI_NUMERICSERV),
+    socket.gaierror,
+    'service',
+  );
   assert(eq(socket.inet_aton('127.1'), [127, 0, 0, 1]), 'inet_aton');
   throwsA(() => socket.inet_aton('x'), socket.OSError, 'inet_aton bad');
   assert(socket.inet_pton(socket.AF_INET6, '::1').length === 16, 'inet_pton');
@@ -336,7 +351,10 @@ await step('select, poll, epoll, selectors', () => {
     p.modify(a, sel.POLLOUT);
     assert(p.poll(0).length === 2, 'poll');
     p.register(1 << 20);
-    assert(p.poll(10).some(([, ev]) => ev & sel.POLLNVAL), 'POLLNVAL');
+    assert(
+      p.poll(10).some(([, ev]) => ev & sel.POLLNVAL),
+      'POLLNVAL',
+    );
     p.unregister(1 << 20);
     const ep = new sel.epoll();
     ep.register(b, sel.EPOLLIN | sel.EPOLLET);
@@ -346,7 +364,12 @@ await step('select, poll, epoll, selectors', () => {
     ep.unregister(b);
     assert(ep.poll(0.01).length === 0, 'epoll timeout');
     ep.close();
-    for (const S of [selectors.DefaultSelector, selectors.SelectSelector, selectors.PollSelector, selectors.EpollSelector]) {
+    for (const S of [
+      selectors.DefaultSelector,
+      selectors.SelectSelector,
+      selectors.PollSelector,
+      selectors.EpollSelector,
+    ]) {
       const s = new S();
       s.register(b, selectors.EVENT_READ, 'data');
       s.register(a, selectors.EVENT_WRITE);

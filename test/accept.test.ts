@@ -5,12 +5,11 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import { checkNoFdLeaks, fdNonBlocking, node, observe, outcome, python, sleep } from './helpers.js';
 
 checkNoFdLeaks();
-
 
 /** A listener on 127.0.0.1 in timeout mode, and its address. */
 function listen(timeout: number | null = 5): [socket.Socket, [string, number]] {

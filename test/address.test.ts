@@ -82,8 +82,8 @@ describe('address checks, differential against CPython', () => {
   let py: any[] = [];
   beforeAll(() => {
     py = python(
-    PY_FROM_WIRE +
-      `
+      PY_FROM_WIRE +
+        `
 out = []
 for fam, call, addr in arg:
     s = socket.socket(getattr(socket, fam), socket.SOCK_STREAM)

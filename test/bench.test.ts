@@ -15,11 +15,15 @@ describe('sockmode bench --quick --json', () => {
   let report: BenchReport;
   let stderr = '';
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'sockmode.js'), 'bench', '--quick', '--json', '--svg', svg], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      killSignal: 'SIGKILL',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'sockmode.js'), 'bench', '--quick', '--json', '--svg', svg],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        killSignal: 'SIGKILL',
+      },
+    );
     status = r.status;
     stderr = r.stderr;
     report = JSON.parse(r.stdout) as BenchReport;
@@ -37,9 +41,15 @@ describe('sockmode bench --quick --json', () => {
   it('has every row, each with the C floor at ratio 1 and every contender measured', () => {
     const names = report.rows.map((r) => r.name);
     for (const want of [
-      'ping-pong 1 B, socketpair', 'ping-pong 64 B, socketpair', 'ping-pong 1 B, tcp', 'ping-pong 64 B, tcp',
-      'bulk recv_into 64 KiB, tcp', 'bulk recv_into 256 KiB, tcp', 'bulk recv_into 64 KiB, socketpair',
-      'bulk recv_into 256 KiB, socketpair', 'connect + accept + close, tcp',
+      'ping-pong 1 B, socketpair',
+      'ping-pong 64 B, socketpair',
+      'ping-pong 1 B, tcp',
+      'ping-pong 64 B, tcp',
+      'bulk recv_into 64 KiB, tcp',
+      'bulk recv_into 256 KiB, tcp',
+      'bulk recv_into 64 KiB, socketpair',
+      'bulk recv_into 256 KiB, socketpair',
+      'connect + accept + close, tcp',
     ]) {
       const row = report.rows.find((r) => r.name === want);
       expect(row, want).toBeDefined();
@@ -53,7 +63,14 @@ describe('sockmode bench --quick --json', () => {
         expect(x.ratio).toBeCloseTo(x.median / floor.median, 10);
       }
     }
-    for (const c of ['sockmode blocking', 'sockmode timeout', 'sockmode select', 'sockmode loop', 'node:net', 'node:net tuned']) {
+    for (const c of [
+      'sockmode blocking',
+      'sockmode timeout',
+      'sockmode select',
+      'sockmode loop',
+      'node:net',
+      'node:net tuned',
+    ]) {
       expect(report.rows.find((r) => r.name === 'ping-pong 1 B, tcp')!.results.map((x) => x.contender)).toContain(c);
     }
     expect(names.filter((n) => n.startsWith('selector scale'))).toHaveLength(2);
@@ -84,7 +101,10 @@ describe('sockmode bench --quick --json', () => {
 
 describe('sockmode bench usage', () => {
   it('rejects an unknown option with status 2', () => {
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'sockmode.js'), 'bench', '--nope'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'sockmode.js'), 'bench', '--nope'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('usage');
   });

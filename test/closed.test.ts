@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import { checkNoFdLeaks, fdCount, fdNonBlocking, observe, outcome, python, refusedAddress, root } from './helpers.js';
 
@@ -103,7 +103,13 @@ return out`);
     try {
       const fd = a.fileno();
       const d = a.detach();
-      const ours: unknown[] = [d === fd, a.fileno(), a.detach(), observe(() => a.recv(1)), observe(() => a.send(Buffer.from('x')))];
+      const ours: unknown[] = [
+        d === fd,
+        a.fileno(),
+        a.detach(),
+        observe(() => a.recv(1)),
+        observe(() => a.send(Buffer.from('x'))),
+      ];
       expect(isOpen(d)).toBe(true); // the fd still works
       c = socket.socket(undefined, undefined, undefined, d);
       expect(c.fileno()).toBe(d);
@@ -153,10 +159,26 @@ describe('every method on a closed socket', () => {
     ['getsockname', (s) => s.getsockname(), 's.getsockname()'],
     ['getpeername', (s) => s.getpeername(), 's.getpeername()'],
     ['shutdown', (s) => s.shutdown(socket.SHUT_RDWR), 's.shutdown(socket.SHUT_RDWR)'],
-    ['setsockopt(int)', (s) => s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1), 's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)'],
-    ['setsockopt(bytes)', (s) => s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, Buffer.from([1, 0, 0, 0])), 's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, b"\\x01\\x00\\x00\\x00")'],
-    ['getsockopt', (s) => s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE), 's.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)'],
-    ['getsockopt(buflen)', (s) => s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE, 4), 's.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE, 4)'],
+    [
+      'setsockopt(int)',
+      (s) => s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1),
+      's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+    ],
+    [
+      'setsockopt(bytes)',
+      (s) => s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, Buffer.from([1, 0, 0, 0])),
+      's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, b"\\x01\\x00\\x00\\x00")',
+    ],
+    [
+      'getsockopt',
+      (s) => s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE),
+      's.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)',
+    ],
+    [
+      'getsockopt(buflen)',
+      (s) => s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE, 4),
+      's.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE, 4)',
+    ],
     ['dup', (s) => s.dup(), 's.dup()'],
     ['fileno', (s) => s.fileno(), 's.fileno()'],
     ['gettimeout (before)', (s) => s.gettimeout(), 's.gettimeout()'],
@@ -205,10 +227,29 @@ return out`,
         const byLabel = Object.fromEntries(cases.map(([label], i) => [label, ours[i]]));
         const ebadf = { ok: false, error: 'OSError', errno: 9, message: '[Errno 9] Bad file descriptor' };
         for (const label of [
-          'recv(1)', 'recv_into(4)', 'send', 'send(empty)', 'sendall', 'sendall(empty)', 'connect', 'accept',
-          'bind', 'listen()', 'listen(5)', 'getsockname', 'getpeername', 'shutdown', 'setsockopt(int)',
-          'setsockopt(bytes)', 'getsockopt', 'getsockopt(buflen)', 'dup', 'settimeout(1.5)',
-          'setblocking(false)', 'setblocking(true)', 'settimeout(null)',
+          'recv(1)',
+          'recv_into(4)',
+          'send',
+          'send(empty)',
+          'sendall',
+          'sendall(empty)',
+          'connect',
+          'accept',
+          'bind',
+          'listen()',
+          'listen(5)',
+          'getsockname',
+          'getpeername',
+          'shutdown',
+          'setsockopt(int)',
+          'setsockopt(bytes)',
+          'getsockopt',
+          'getsockopt(buflen)',
+          'dup',
+          'settimeout(1.5)',
+          'setblocking(false)',
+          'setblocking(true)',
+          'settimeout(null)',
         ]) {
           expect(byLabel[label], label).toMatchObject(ebadf);
         }
@@ -412,7 +453,7 @@ describe('stale fd numbers: a closed object never touches the fd number someone 
 describe('using', () => {
   it('`using s = socket.socket()` closes the socket at the end of the block', () => {
     let ref: socket.Socket | undefined;
-    let fd = -1;
+    let fd: number;
     {
       using s = socket.socket();
       ref = s;

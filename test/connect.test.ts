@@ -3,12 +3,21 @@
 // or non-blocking mode; blocking connects run in a child under a watchdog.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { checkNoFdLeaks, fullListener, node, observe, outcome, python, refusedAddress, root, sleep } from './helpers.js';
+import {
+  checkNoFdLeaks,
+  fullListener,
+  node,
+  observe,
+  outcome,
+  python,
+  refusedAddress,
+  root,
+  sleep,
+} from './helpers.js';
 
 checkNoFdLeaks();
-
 
 /** A real listener on 127.0.0.1 (timeout mode, so an accept is bounded). */
 function listener(): { sock: socket.Socket; address: [string, number]; close(): void } {

@@ -485,7 +485,7 @@ describe('create_server', () => {
       using c = socket.create_connection(['127.0.0.1', (s.getsockname() as [string, number])[1]], 5);
       const [conn, peer] = s.accept();
       using _ = conn;
-      ours.push([conn.family, (peer as unknown[]).length, (peer as [string])[0]]);
+      ours.push([conn.family, (peer as unknown[]).length, (peer as [string, number])[0]]);
     }
     const before = fdCount();
     const o = outcome(observe(() => socket.create_server([mapped, 0], { family: socket.AF_INET6 })));
@@ -610,15 +610,37 @@ describe('module functions', () => {
       ['127.0.0.1', 'no-such-service-x', 0, socket.SOCK_STREAM],
       ['nonexistent.invalid', 80, 0, socket.SOCK_STREAM],
     ];
-    const py = python(
-      `return [observe(lambda: socket.getaddrinfo(*q)) for q in arg]`,
-      queries,
-    ).map(outcome);
+    const py = python(`return [observe(lambda: socket.getaddrinfo(*q)) for q in arg]`, queries).map(outcome);
     const ours = queries.map((q) => outcome(observe(() => (socket.getaddrinfo as any)(...q))));
     expect(ours).toEqual(py);
     expect(ours[0].value).toEqual([[socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, '', ['127.0.0.1', 80]]]);
     expect(ours[2].value).toEqual([[socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, '', ['::1', 443, 0, 0]]]);
     expect(ours[8]).toMatchObject({ ok: false, error: 'gaierror' });
+  });
+
+  it('getaddrinfo takes a host or port in any byte view, one over a SharedArrayBuffer too (fuzzing found a plain Error)', () => {
+    const shared = (text: string) => {
+      const v = new Uint8Array(new SharedArrayBuffer(text.length));
+      v.set(Buffer.from(text));
+      return v;
+    };
+    const expected = socket.getaddrinfo('127.0.0.1', 80, socket.AF_INET, socket.SOCK_STREAM);
+    expect(socket.getaddrinfo('127.0.0.1', shared('80'), socket.AF_INET, socket.SOCK_STREAM)).toEqual(expected);
+    const e = (() => {
+      try {
+        socket.getaddrinfo(
+          '',
+          new Uint8Array(new SharedArrayBuffer(16)),
+          socket.AF_INET,
+          socket.SOCK_STREAM,
+          0,
+          socket.AI_NUMERICHOST,
+        );
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(socket.gaierror);
   });
 
   it('gethostname() equals os.hostname() and Python', () => {

@@ -37,8 +37,17 @@ describe('sockmode demo --json', () => {
   it('exits 0 and runs the nine seed scenarios in order, then select and loop', () => {
     expect(run.status).toBe(0);
     expect(results.map((r) => r.name)).toEqual([
-      'modes', 'refused', 'connect-timeout', 'default-timeout', 'connect-blocking',
-      'accept-timeout', 'recv-timeout', 'nonblocking-recv', 'shared', 'select', 'loop',
+      'modes',
+      'refused',
+      'connect-timeout',
+      'default-timeout',
+      'connect-blocking',
+      'accept-timeout',
+      'recv-timeout',
+      'nonblocking-recv',
+      'shared',
+      'select',
+      'loop',
     ]);
   });
 

@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
-import { checkNoFdLeaks, fdCount, node, observe, outcome, python, root, type Observation } from './helpers.js';
+import { checkNoFdLeaks, node, observe, outcome, python, root, type Observation } from './helpers.js';
 
 checkNoFdLeaks();
 
@@ -318,7 +318,10 @@ return out;`,
         10_000,
       );
     } catch (e) {
-      throw new Error(`the child did not finish in 10 s: a timeout-mode sendto to a full receiver never returned (${(e as Error).message})`);
+      throw new Error(
+        `the child did not finish in 10 s: a timeout-mode sendto to a full receiver never returned (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     const norm = (o: unknown) => (typeof o === 'boolean' ? o : outcome(o as Observation));
     expect(ours.map(norm)).toEqual(py.map(norm));
@@ -430,7 +433,7 @@ say({ mode, d1: d1.toString(), a1, e1, d2: d2.toString(), a2: hex(a2), e2, sent,
           const l = lines.shift();
           if (l !== undefined) return resolve(l);
           waiters.push(resolve);
-          closed.then(() => reject(new Error(`child exited: ${stderr}`)));
+          void closed.then(() => reject(new Error(`child exited: ${stderr}`)));
         });
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -602,9 +605,7 @@ return out`,
         if (F === socket.AF_UNIX) {
           step('sendto missing path', () => tx.sendto(Buffer.from('x'), '/nonexistent-sockmode-dir/x'));
           step('sendto path too long', () => tx.sendto(Buffer.from('x'), 'a'.repeat(200)));
-          step('sendto not bound path', () =>
-            tx.sendto(Buffer.from('x'), Buffer.from('\0sockmode-nobody-' + arg.rx)),
-          );
+          step('sendto not bound path', () => tx.sendto(Buffer.from('x'), Buffer.from('\0sockmode-nobody-' + arg.rx)));
         } else {
           step('sendto str address', () => t.sendto(Buffer.from('x'), host));
           step('sendto short tuple', () => t.sendto(Buffer.from('x'), [host]));
@@ -838,7 +839,7 @@ return out`,
   });
 });
 
-describe('broadcast and multicast options pass through setsockopt in Python\'s forms', () => {
+describe("broadcast and multicast options pass through setsockopt in Python's forms", () => {
   it('SO_BROADCAST, IP_MULTICAST_TTL/LOOP/IF set and read back as CPython does', () => {
     const py = python(`
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -936,7 +937,11 @@ return out`,
       step('drop again', () => s.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, mreq));
       step('join short', () => s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq.subarray(0, 3)));
       step('join unicast', () =>
-        s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, Buffer.concat([socket.inet_aton('127.0.0.1'), socket.inet_aton('127.0.0.1')])),
+        s.setsockopt(
+          IPPROTO_IP,
+          IP_ADD_MEMBERSHIP,
+          Buffer.concat([socket.inet_aton('127.0.0.1'), socket.inet_aton('127.0.0.1')]),
+        ),
       );
       step('join str', () => s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, 'abcdefgh' as any));
     } finally {
@@ -997,26 +1002,28 @@ return out`,
   });
 });
 
-
 describe('MSG_TRUNC never reads past what was received', () => {
-  it.each([1000, 70_000])('recvfrom(%i, MSG_TRUNC) of a larger datagram returns at most that many bytes, all of them the datagram\'s', (n) => {
-    const [a, b] = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM);
-    try {
-      a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20);
-      b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20);
-      b.settimeout(2);
-      const sent = Buffer.alloc(100_000);
-      for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
-      a.send(sent);
-      const [data] = b.recvfrom(n, socket.MSG_TRUNC);
-      expect(data.length).toBe(n);
-      expect(data.equals(sent.subarray(0, n))).toBe(true);
-      a.send(sent);
-      const got = b.recv_into(Buffer.alloc(n), n, socket.MSG_TRUNC);
-      expect(got).toBe(sent.length); // the kernel's count: the datagram's full length
-    } finally {
-      a.close();
-      b.close();
-    }
-  });
+  it.each([1000, 70_000])(
+    "recvfrom(%i, MSG_TRUNC) of a larger datagram returns at most that many bytes, all of them the datagram's",
+    (n) => {
+      const [a, b] = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM);
+      try {
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20);
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20);
+        b.settimeout(2);
+        const sent = Buffer.alloc(100_000);
+        for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
+        a.send(sent);
+        const [data] = b.recvfrom(n, socket.MSG_TRUNC);
+        expect(data.length).toBe(n);
+        expect(data.equals(sent.subarray(0, n))).toBe(true);
+        a.send(sent);
+        const got = b.recv_into(Buffer.alloc(n), n, socket.MSG_TRUNC);
+        expect(got).toBe(sent.length); // the kernel's count: the datagram's full length
+      } finally {
+        a.close();
+        b.close();
+      }
+    },
+  );
 });

@@ -46,9 +46,7 @@ def cls(n):
 return [[issubclass(cls(a), cls(b)) for b in arg] for a in arg]`,
       names,
     );
-    const ours = names.map((a) =>
-      names.map((b) => S[a] === S[b] || S[a].prototype instanceof S[b]),
-    );
+    const ours = names.map((a) => names.map((b) => S[a] === S[b] || S[a].prototype instanceof S[b]));
     expect(ours).toEqual(py);
     // the chain spelled out
     const e = new socket.BrokenPipeError(32, 'Broken pipe');
@@ -226,11 +224,7 @@ for a in [('text',), (5,), ()]:
     e = OSError(*a)
     out.append([type(e).__name__, e.errno, e.strerror, str(e)])
 return out`);
-    const ours = [
-      shape(new socket.OSError('text')),
-      shape(new socket.OSError(5)),
-      shape(new socket.OSError()),
-    ];
+    const ours = [shape(new socket.OSError('text')), shape(new socket.OSError(5)), shape(new socket.OSError())];
     expect(ours).toEqual(py);
   });
 });
@@ -380,13 +374,17 @@ return None`);
     expect(e.errno).toBe(-2);
     expect(e.strerror).toBe('Name or service not known');
     expect(e.message).toBe('[Errno -2] Name or service not known');
-    const o = outcome(observe(() => {
-      throw new socket.gaierror(-2, 'x');
-    }));
-    const py = outcome(python(`
+    const o = outcome(
+      observe(() => {
+        throw new socket.gaierror(-2, 'x');
+      }),
+    );
+    const py = outcome(
+      python(`
 def f():
     raise socket.gaierror(-2, 'x')
-return observe(f)`));
+return observe(f)`),
+    );
     expect(o).toEqual(py);
   });
 });

@@ -49,12 +49,19 @@ describe('examples/async-echo.ts', () => {
   });
 
   it('the command in its header compiles and runs it: 50 clients, each gets its own bytes back', () => {
-    const m = /^ \*\s+(npx tsc -p tsconfig\.json && (npx tsc .*? && node build\/examples\/async-echo\.js) 50)$/m.exec(source);
+    const m = /^ \*\s+(npx tsc -p tsconfig\.json && (npx tsc .*? && node build\/examples\/async-echo\.js) 50)$/m.exec(
+      source,
+    );
     expect(m, 'the header names the command').not.toBeNull();
     // `npx tsc -p tsconfig.json` (the package build) already ran before the tests; rebuilding
     // dist/ here would rewrite files other test files are loading, so run the rest.
     const command = `${m![2]} 50 --json`;
-    const r = spawnSync('bash', ['-c', command], { cwd: root, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+    const r = spawnSync('bash', ['-c', command], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+    });
     expect(r.error).toBeUndefined();
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const lines = r.stdout.trim().split('\n');

@@ -120,7 +120,10 @@ function tcpPair(): [Socket, Socket] {
 }
 
 /** Hands `s` to a Python peer (as its fd 3) running `steps`, and closes our copy. */
-function peer(s: Socket, steps: Step[]): Promise<{ code: number | null; signal: string | null; report: any; stderr: string }> {
+function peer(
+  s: Socket,
+  steps: Step[],
+): Promise<{ code: number | null; signal: string | null; report: any; stderr: string }> {
   const p = spawn('python3', ['-c', PEER, JSON.stringify(steps)], { stdio: ['ignore', 'pipe', 'pipe', s.fileno()] });
   s.close();
   let out = '';
@@ -218,7 +221,11 @@ interface ChildResult {
 }
 
 function child(timeout: number | null, scenario: string): ChildResult {
-  return node(`${PRELUDE}\nconst TIMEOUT = ${JSON.stringify(timeout)};\n${scenario}`, { peer: PEER }, 25_000) as ChildResult;
+  return node(
+    `${PRELUDE}\nconst TIMEOUT = ${JSON.stringify(timeout)};\n${scenario}`,
+    { peer: PEER },
+    25_000,
+  ) as ChildResult;
 }
 
 const modes: [string, number | null][] = [
@@ -396,7 +403,12 @@ return out`);
       observe(() => c.sendall(Buffer.from('x'))),
     ];
     expect(ours.map(outcome)).toEqual(py.map(outcome));
-    expect(ours.map((o) => o.error ?? 'ok')).toEqual(['ConnectionResetError', 'ok', 'BrokenPipeError', 'BrokenPipeError']);
+    expect(ours.map((o) => o.error ?? 'ok')).toEqual([
+      'ConnectionResetError',
+      'ok',
+      'BrokenPipeError',
+      'BrokenPipeError',
+    ]);
   });
 
   it('half-close: recv is empty, send after SHUT_WR is BrokenPipeError, the other direction works; as CPython', () => {

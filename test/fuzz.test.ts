@@ -39,7 +39,11 @@ type Sock = socket.Socket;
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1) || 1;
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 /** fast-check parameters: n runs (scaled); shrinking a failure stops after 8 s, so a failing property ends in bounded time. */
-const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * SCALE)), seed: SEED, interruptAfterTimeLimit: 8000 * SCALE });
+const runs = (n: number) => ({
+  numRuns: Math.max(1, Math.round(n * SCALE)),
+  seed: SEED,
+  interruptAfterTimeLimit: 8000 * SCALE,
+});
 
 /** How long a fixture socket waits in timeout mode (s). */
 const T = 0.01;
@@ -163,10 +167,50 @@ afterEach(() => {
 // ------------------------------------------------------------------ values
 
 const EDGE_NUMBERS = [
-  0, -0, 1, -1, 2, 3, 7, 0.5, -0.5, 1.5, 1e-9, 0.001, NaN, Infinity, -Infinity, 255, 256, 1023, 1024, 1025,
-  4096, 65536, 65537, 100_000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 + 1, 2 ** 33, 2 ** 40,
-  2 ** 53 - 1, 2 ** 53, -(2 ** 53), 2 ** 63, 2 ** 64, 1e15, 1e300, -1e300, Number.MAX_VALUE, Number.MIN_VALUE,
-  Number.EPSILON, 0x7fffffff + 0.5, 9.2e9,
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  3,
+  7,
+  0.5,
+  -0.5,
+  1.5,
+  1e-9,
+  0.001,
+  NaN,
+  Infinity,
+  -Infinity,
+  255,
+  256,
+  1023,
+  1024,
+  1025,
+  4096,
+  65536,
+  65537,
+  100_000,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 32 + 1,
+  2 ** 33,
+  2 ** 40,
+  2 ** 53 - 1,
+  2 ** 53,
+  -(2 ** 53),
+  2 ** 63,
+  2 ** 64,
+  1e15,
+  1e300,
+  -1e300,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  Number.EPSILON,
+  0x7fffffff + 0.5,
+  9.2e9,
 ];
 const numberArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...EDGE_NUMBERS) },
@@ -176,9 +220,33 @@ const numberArb: fc.Arbitrary<number> = fc.oneof(
 );
 const bigintArb = fc.oneof(fc.constantFrom(0n, 1n, -1n, 2n ** 64n, -(2n ** 63n)), fc.bigInt());
 const symbolArb = fc.constantFrom(Symbol('fuzz'), Symbol.iterator, Symbol.for('x'), Symbol.toPrimitive);
-const SAFE_STRINGS = ['', ' ', '0', '1', '-1', '1.5', 'NaN', '0x10', '127.0.0.1', '::1', '\0', '\0abc', 'é', '\u{1F600}', 'x'.repeat(300), 'a\0b', '%s', '__proto__', 'constructor'];
+const SAFE_STRINGS = [
+  '',
+  ' ',
+  '0',
+  '1',
+  '-1',
+  '1.5',
+  'NaN',
+  '0x10',
+  '127.0.0.1',
+  '::1',
+  '\0',
+  '\0abc',
+  'é',
+  '\u{1F600}',
+  'x'.repeat(300),
+  'a\0b',
+  '%s',
+  '__proto__',
+  'constructor',
+];
 /** Strings for positions that never reach the resolver or the file system. */
-const freeString = fc.oneof(fc.constantFrom(...SAFE_STRINGS), fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 }));
+const freeString = fc.oneof(
+  fc.constantFrom(...SAFE_STRINGS),
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+);
 
 function detachedView(): Uint8Array {
   const ab = new ArrayBuffer(8);
@@ -207,22 +275,26 @@ const bytesArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.float32Array({ maxLength: 8 }),
   fc.float64Array({ maxLength: 8 }),
   fc.bigInt64Array({ maxLength: 4 }),
-  fc.nat({ max: 32 }).chain((n) => fc.tuple(fc.constant(n), fc.nat({ max: n }), fc.nat({ max: n })))
+  fc
+    .nat({ max: 32 })
+    .chain((n) => fc.tuple(fc.constant(n), fc.nat({ max: n }), fc.nat({ max: n })))
     .map(([n, a, b]) => new DataView(new ArrayBuffer(n), Math.min(a, b), Math.max(a, b) - Math.min(a, b))),
-  fc.constantFrom<() => unknown>(
-    () => Buffer.alloc(0),
-    () => new Uint8Array(0),
-    () => new Float64Array(0),
-    () => new DataView(new ArrayBuffer(0)),
-    () => Buffer.from('hello world').subarray(3, 7),
-    () => new Uint8Array(new SharedArrayBuffer(16)),
-    () => detachedView(),
-    () => resizableView(),
-    () => BIG,
-    () => new Uint8ClampedArray(5),
-    () => new ArrayBuffer(8), // not a view
-    () => new SharedArrayBuffer(8),
-  ).map((f) => f()),
+  fc
+    .constantFrom<() => unknown>(
+      () => Buffer.alloc(0),
+      () => new Uint8Array(0),
+      () => new Float64Array(0),
+      () => new DataView(new ArrayBuffer(0)),
+      () => Buffer.from('hello world').subarray(3, 7),
+      () => new Uint8Array(new SharedArrayBuffer(16)),
+      () => detachedView(),
+      () => resizableView(),
+      () => BIG,
+      () => new Uint8ClampedArray(5),
+      () => new ArrayBuffer(8), // not a view
+      () => new SharedArrayBuffer(8),
+    )
+    .map((f) => f()),
 );
 
 const fnArb = fc.constantFrom<unknown>(
@@ -278,45 +350,52 @@ function closedSocket(): Sock {
   return s;
 }
 
-const oddObjectArb = fc.constantFrom<() => unknown>(
-  () => ({}),
-  () => Object.create(null),
-  () => new Date(NaN),
-  () => /re/g,
-  () => new Map([[1, 2]]),
-  () => new Set([1, 'a']),
-  () => new WeakMap(),
-  () => Promise.resolve(1),
-  () => new Error('x'),
-  () => ({ length: 3 }),
-  () => ({ length: 1e9 }),
-  () => ({ 0: 'a', length: 1 }),
-  () => ({ valueOf: () => 5 }),
-  () => ({ toString: () => '127.0.0.1' }),
-  () => ({ [Symbol.toPrimitive]: () => 80 }),
-  () => ({ fileno: () => -1 }),
-  () => ({ fileno: () => 1.5 }),
-  () => ({ fileno: 3 }),
-  () => ({ fileno: () => 'x' }),
-  () => ({ fileno: () => 2 ** 31 }),
-  () => ({ [Symbol.iterator]: function* () { yield Buffer.from('it'); yield 1; } }),
-  () => ({ signal: 5 }),
-  () => new Number(5),
-  () => new String('x'),
-  () => new Boolean(false),
-  () => Object(Symbol('boxed')),
-  () => Object(1n),
-  () => revoked(),
-  () => new Proxy({}, {}),
-  () => new Proxy([1, 2], {}),
-  () => closedSocket(),
-  () => Object.freeze([1, 2]),
-  () => Object.assign([1, 2], { extra: true }),
-  () => new (class Sub extends Array {})(),
-  () => Array(3),
-  () => [, , 1], // eslint-disable-line no-sparse-arrays
-  () => globalThis,
-).map((f) => f());
+const oddObjectArb = fc
+  .constantFrom<() => unknown>(
+    () => ({}),
+    () => Object.create(null),
+    () => new Date(NaN),
+    () => /re/g,
+    () => new Map([[1, 2]]),
+    () => new Set([1, 'a']),
+    () => new WeakMap(),
+    () => Promise.resolve(1),
+    () => new Error('x'),
+    () => ({ length: 3 }),
+    () => ({ length: 1e9 }),
+    () => ({ 0: 'a', length: 1 }),
+    () => ({ valueOf: () => 5 }),
+    () => ({ toString: () => '127.0.0.1' }),
+    () => ({ [Symbol.toPrimitive]: () => 80 }),
+    () => ({ fileno: () => -1 }),
+    () => ({ fileno: () => 1.5 }),
+    () => ({ fileno: 3 }),
+    () => ({ fileno: () => 'x' }),
+    () => ({ fileno: () => 2 ** 31 }),
+    () => ({
+      [Symbol.iterator]: function* () {
+        yield Buffer.from('it');
+        yield 1;
+      },
+    }),
+    () => ({ signal: 5 }),
+    () => new Number(5),
+    () => new String('x'),
+    () => new Boolean(false),
+    () => Object(Symbol('boxed')),
+    () => Object(1n),
+    () => revoked(),
+    () => new Proxy({}, {}),
+    () => new Proxy([1, 2], {}),
+    () => closedSocket(),
+    () => Object.freeze([1, 2]),
+    () => Object.assign([1, 2], { extra: true }),
+    () => new (class Sub extends Array {})(),
+    () => Array(3),
+    () => [, , 1], // eslint-disable-line no-sparse-arrays
+    () => globalThis,
+  )
+  .map((f) => f());
 
 /** Leaves of every JS type; strings from `strings`, bytes from `bytes`. */
 function leafArb(strings: fc.Arbitrary<unknown>, bytes: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
@@ -338,12 +417,12 @@ function valueArb(strings: fc.Arbitrary<unknown>, bytes: fc.Arbitrary<unknown>):
   const shallow = fc.oneof(
     { weight: 3, arbitrary: leaf },
     { weight: 1, arbitrary: fc.array(leaf, { maxLength: 5 }) },
-    { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('a', 'fileno', 'signal', 'length', '0'), leaf, { maxKeys: 3 }) },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(fc.constantFrom('a', 'fileno', 'signal', 'length', '0'), leaf, { maxKeys: 3 }),
+    },
   );
-  return fc.oneof(
-    { weight: 4, arbitrary: shallow },
-    { weight: 1, arbitrary: fc.array(shallow, { maxLength: 4 }) },
-  );
+  return fc.oneof({ weight: 4, arbitrary: shallow }, { weight: 1, arbitrary: fc.array(shallow, { maxLength: 4 }) });
 }
 
 const anyArb = valueArb(freeString, bytesArb);
@@ -369,20 +448,47 @@ const hostSafeString = fc.oneof(
 const hostSafeBytes: fc.Arbitrary<unknown> = fc.oneof(
   fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.concat([Buffer.from([0]), a])),
   fc.uint8Array({ maxLength: 16 }).map((a) => new Uint8Array([0, ...a])),
-  fc.constantFrom<() => unknown>(
-    () => new Float64Array(1),
-    () => new DataView(new ArrayBuffer(4)),
-    () => new ArrayBuffer(2),
-    () => Buffer.from(ABSTRACT_LISTENER),
-    () => Buffer.from(ABSTRACT_SINK),
-  ).map((f) => f()),
+  fc
+    .constantFrom<() => unknown>(
+      () => new Float64Array(1),
+      () => new DataView(new ArrayBuffer(4)),
+      () => new ArrayBuffer(2),
+      () => Buffer.from(ABSTRACT_LISTENER),
+      () => Buffer.from(ABSTRACT_SINK),
+    )
+    .map((f) => f()),
 );
 /** Any value whose strings and bytes are host-safe: for every position inside an address. */
 const nestedAny = valueArb(hostSafeString, hostSafeBytes);
 /** Ports: ours, 0, and invalid ones; never a valid port somebody else may use. */
 const portArb = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom<() => unknown>(() => P, () => L, () => 0).map((f) => f()) },
-  { weight: 2, arbitrary: fc.constantFrom(-1, 65536, 70000, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 53, -(2 ** 31), 1e300, -0) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom<() => unknown>(
+        () => P,
+        () => L,
+        () => 0,
+      )
+      .map((f) => f()),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      -1,
+      65536,
+      70000,
+      1.5,
+      NaN,
+      Infinity,
+      -Infinity,
+      2 ** 31,
+      2 ** 53,
+      -(2 ** 31),
+      1e300,
+      -0,
+    ),
+  },
   { weight: 1, arbitrary: nestedAny.filter((v) => typeof v !== 'number') },
 );
 /**
@@ -392,7 +498,15 @@ const portArb = fc.oneof(
  */
 const addressArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...HOSTS), portArb) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'), portArb, fc.oneof(numberArb, nestedAny), fc.oneof(numberArb, nestedAny)) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.constantFrom('::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'),
+      portArb,
+      fc.oneof(numberArb, nestedAny),
+      fc.oneof(numberArb, nestedAny),
+    ),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('::1', '127.0.0.1'), portArb, fc.oneof(numberArb, nestedAny)) },
   { weight: 1, arbitrary: fc.array(fc.oneof(hostSafeString, portArb, nestedAny), { maxLength: 6 }) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(Buffer.from('127.0.0.1'), Buffer.from('::1')), portArb) },
@@ -410,11 +524,54 @@ const addressArb: fc.Arbitrary<unknown> = fc.oneof(
 const intArb = fc.oneof({ weight: 3, arbitrary: numberArb }, { weight: 1, arbitrary: anyArb });
 const boolArb = fc.oneof({ weight: 3, arbitrary: fc.boolean() }, { weight: 1, arbitrary: anyArb });
 const timeoutArb = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(null, 0, -0, 0.01, 1e-9, 0.5, 3600, -1, -1e-10, NaN, Infinity, -Infinity, 9.2e9, 1e10, 2 ** 63) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      null,
+      0,
+      -0,
+      0.01,
+      1e-9,
+      0.5,
+      3600,
+      -1,
+      -1e-10,
+      NaN,
+      Infinity,
+      -Infinity,
+      9.2e9,
+      1e10,
+      2 ** 63,
+    ),
+  },
   { weight: 1, arbitrary: anyArb },
 );
 const sizeArb = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(0, 1, 2, 7, 16, 100, 1024, 65536, 65537, 100_000, -1, -0, 1.5, NaN, Infinity, 2 ** 31, 2 ** 33, 2 ** 40, 2 ** 53, 1e300) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      0,
+      1,
+      2,
+      7,
+      16,
+      100,
+      1024,
+      65536,
+      65537,
+      100_000,
+      -1,
+      -0,
+      1.5,
+      NaN,
+      Infinity,
+      2 ** 31,
+      2 ** 33,
+      2 ** 40,
+      2 ** 53,
+      1e300,
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: -10, max: 5000 }) },
   { weight: 1, arbitrary: anyArb },
 );
@@ -422,20 +579,63 @@ const flagsArb = fc.oneof(
   { weight: 2, arbitrary: fc.constant(undefined) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom(0, socket.MSG_PEEK, socket.MSG_DONTWAIT, socket.MSG_WAITALL, socket.MSG_OOB, socket.MSG_TRUNC, socket.MSG_PEEK | socket.MSG_TRUNC, socket.MSG_CTRUNC, 0x40000000, -1, 2 ** 31, 1.5, NaN),
+    arbitrary: fc.constantFrom(
+      0,
+      socket.MSG_PEEK,
+      socket.MSG_DONTWAIT,
+      socket.MSG_WAITALL,
+      socket.MSG_OOB,
+      socket.MSG_TRUNC,
+      socket.MSG_PEEK | socket.MSG_TRUNC,
+      socket.MSG_CTRUNC,
+      0x40000000,
+      -1,
+      2 ** 31,
+      1.5,
+      NaN,
+    ),
   },
   { weight: 1, arbitrary: fc.integer() },
   { weight: 1, arbitrary: anyArb },
 );
 /** Option levels and names that never reach the network (no multicast membership). */
 const levelArb = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(socket.SOL_SOCKET, socket.IPPROTO_TCP, socket.IPPROTO_IP, socket.IPPROTO_IPV6, socket.IPPROTO_UDP, 9999, -1, 2 ** 31, 1.5) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      socket.SOL_SOCKET,
+      socket.IPPROTO_TCP,
+      socket.IPPROTO_IP,
+      socket.IPPROTO_IPV6,
+      socket.IPPROTO_UDP,
+      9999,
+      -1,
+      2 ** 31,
+      1.5,
+    ),
+  },
   { weight: 1, arbitrary: anyArb },
 );
 const SAFE_OPTS = [
-  socket.SO_REUSEADDR, socket.SO_KEEPALIVE, socket.SO_RCVBUF, socket.SO_SNDBUF, socket.SO_LINGER, socket.SO_RCVTIMEO,
-  socket.SO_SNDTIMEO, socket.SO_ERROR, socket.SO_TYPE, socket.TCP_NODELAY, socket.IP_TTL, socket.IP_TOS,
-  socket.IPV6_V6ONLY, socket.IPV6_UNICAST_HOPS, socket.IP_MULTICAST_TTL, socket.IP_MULTICAST_LOOP, 9999, -1, 2 ** 31,
+  socket.SO_REUSEADDR,
+  socket.SO_KEEPALIVE,
+  socket.SO_RCVBUF,
+  socket.SO_SNDBUF,
+  socket.SO_LINGER,
+  socket.SO_RCVTIMEO,
+  socket.SO_SNDTIMEO,
+  socket.SO_ERROR,
+  socket.SO_TYPE,
+  socket.TCP_NODELAY,
+  socket.IP_TTL,
+  socket.IP_TOS,
+  socket.IPV6_V6ONLY,
+  socket.IPV6_UNICAST_HOPS,
+  socket.IP_MULTICAST_TTL,
+  socket.IP_MULTICAST_LOOP,
+  9999,
+  -1,
+  2 ** 31,
 ];
 const optnameArb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SAFE_OPTS) }, { weight: 1, arbitrary: anyArb });
 const optvalueArb = fc.oneof(
@@ -556,8 +756,20 @@ function closeReceivedFds(r: unknown): void {
 // ------------------------------------------------------------------ sockets for generated calls
 
 const KINDS = [
-  'tcp', 'tcp6', 'tcp-listener', 'tcp-listener-pending', 'tcp-conn', 'udp', 'udp6', 'udp-unbound', 'unix-stream',
-  'unix-dgram', 'unix-seqpacket', 'unix-unbound', 'closed', 'detached',
+  'tcp',
+  'tcp6',
+  'tcp-listener',
+  'tcp-listener-pending',
+  'tcp-conn',
+  'udp',
+  'udp6',
+  'udp-unbound',
+  'unix-stream',
+  'unix-dgram',
+  'unix-seqpacket',
+  'unix-unbound',
+  'closed',
+  'detached',
 ] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -698,7 +910,14 @@ const METHODS: [string, fc.Arbitrary<unknown>[], ((s: Sock, args: unknown[]) => 
   ['getsockname', []],
   ['getpeername', []],
   ['setsockopt', [levelArb, optnameArb, optvalueArb]],
-  ['getsockopt', [levelArb, fc.oneof(optnameArb, fc.integer({ min: -5, max: 100 })), fc.oneof(fc.constantFrom(0, 1, 4, 8, 1024, 1025, -1, 2 ** 31), intArb)]],
+  [
+    'getsockopt',
+    [
+      levelArb,
+      fc.oneof(optnameArb, fc.integer({ min: -5, max: 100 })),
+      fc.oneof(fc.constantFrom(0, 1, 4, 8, 1024, 1025, -1, 2 ** 31), intArb),
+    ],
+  ],
   ['fileno', []],
   ['toString', []],
   ['inspect', [], (s) => inspect(s)],
@@ -730,40 +949,78 @@ describe('Socket methods with generated arguments', () => {
           }
         });
       }),
-      runs(name === 'recv' || name === 'sendmsg' || name === 'recvmsg' || name === 'sendto' || name === 'recvmsg_into' ? 300 : 150),
+      runs(
+        name === 'recv' || name === 'sendmsg' || name === 'recvmsg' || name === 'sendto' || name === 'recvmsg_into'
+          ? 300
+          : 150,
+      ),
     );
   });
 
   it('new Socket(family, type, proto, fileno) with generated arguments', () => {
-    const familyArb = fc.oneof(fc.constantFrom(undefined, socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_UNSPEC, 17, 16, 12345, -1, 2 ** 31), intArb);
+    const familyArb = fc.oneof(
+      fc.constantFrom(
+        undefined,
+        socket.AF_INET,
+        socket.AF_INET6,
+        socket.AF_UNIX,
+        socket.AF_UNSPEC,
+        17,
+        16,
+        12345,
+        -1,
+        2 ** 31,
+      ),
+      intArb,
+    );
     const typeArb = fc.oneof(
-      fc.constantFrom(undefined, socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET, socket.SOCK_RAW, socket.SOCK_STREAM | (socket.SOCK_NONBLOCK ?? 0), 99, -1),
+      fc.constantFrom(
+        undefined,
+        socket.SOCK_STREAM,
+        socket.SOCK_DGRAM,
+        socket.SOCK_SEQPACKET,
+        socket.SOCK_RAW,
+        socket.SOCK_STREAM | (socket.SOCK_NONBLOCK ?? 0),
+        99,
+        -1,
+      ),
       intArb,
     );
     // fileno: an fd of ours (a detached socket), or invalid values; never someone else's fd.
-    const filenoArb = fc.oneof(fc.constantFrom('own', undefined, null, -1, -(2 ** 31), 2 ** 31, 1 << 20, 1.5, NaN), anyNoFd);
+    const filenoArb = fc.oneof(
+      fc.constantFrom('own', undefined, null, -1, -(2 ** 31), 2 ** 31, 1 << 20, 1.5, NaN),
+      anyNoFd,
+    );
     fc.assert(
-      fc.property(familyArb, typeArb, fc.oneof(fc.constantFrom(undefined, 0, 6, 17, -1, 1 << 20), intArb), filenoArb, fc.boolean(), (...generated) => {
-        const [family, type, proto, fileno, withDefault] = unwrap(generated);
-        noFdLeak('new Socket', () => {
-          const own = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).detach();
-          if (withDefault) socket.setdefaulttimeout(T);
-          try {
-            const f = fileno === 'own' ? own : fileno;
-            const r = call(`new Socket(${show(family)}, ${show(type)}, ${show(proto)}, ${show(f)})`, () =>
-              new Socket(family as number, type as number, proto as number, f as number),
-            );
-            if (r instanceof Socket) {
-              const adopted = r.fileno() === own;
-              call('close()', () => r.close()); // an invalid fileno given with family, type and proto: EBADF here, as in CPython
-              if (adopted) return;
+      fc.property(
+        familyArb,
+        typeArb,
+        fc.oneof(fc.constantFrom(undefined, 0, 6, 17, -1, 1 << 20), intArb),
+        filenoArb,
+        fc.boolean(),
+        (...generated) => {
+          const [family, type, proto, fileno, withDefault] = unwrap(generated);
+          noFdLeak('new Socket', () => {
+            const own = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).detach();
+            if (withDefault) socket.setdefaulttimeout(T);
+            try {
+              const f = fileno === 'own' ? own : fileno;
+              const r = call(
+                `new Socket(${show(family)}, ${show(type)}, ${show(proto)}, ${show(f)})`,
+                () => new Socket(family as number, type as number, proto as number, f as number),
+              );
+              if (r instanceof Socket) {
+                const adopted = r.fileno() === own;
+                call('close()', () => r.close()); // an invalid fileno given with family, type and proto: EBADF here, as in CPython
+                if (adopted) return;
+              }
+            } finally {
+              socket.setdefaulttimeout(null);
             }
-          } finally {
-            socket.setdefaulttimeout(null);
-          }
-          native.close(own);
-        });
-      }),
+            native.close(own);
+          });
+        },
+      ),
       runs(500),
     );
   });
@@ -797,32 +1054,85 @@ describe('module functions with generated arguments', () => {
     }
   }
   const fd = fdArb(own);
-  const familyArb = fc.oneof(fc.constantFrom(socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_UNSPEC, 12345, -1, 2 ** 31, 1.5), intArb);
-  const typeArb = fc.oneof(fc.constantFrom(socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET, socket.SOCK_RAW, 0, 99, -1), intArb);
-  const protoArb = fc.oneof(fc.constantFrom(0, 6, 17, -1, 255, 2 ** 31), intArb);
-  const aiFlags = fc.oneof(
-    fc.constantFrom(0, socket.AI_PASSIVE, socket.AI_CANONNAME, socket.AI_NUMERICHOST, socket.AI_NUMERICSERV, socket.AI_ADDRCONFIG, socket.AI_V4MAPPED | socket.AI_ALL, -1, 0x7fffffff, 2 ** 31),
+  const familyArb = fc.oneof(
+    fc.constantFrom(socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_UNSPEC, 12345, -1, 2 ** 31, 1.5),
     intArb,
   );
-  const gaiPort = fc.oneof(fc.constantFrom(null, undefined, 0, 80, 65535, 65536, -1, 1e300, 1.5, NaN, 'http', 'no-such-service', '80', '', 'x'.repeat(300)), anyArb);
+  const typeArb = fc.oneof(
+    fc.constantFrom(socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET, socket.SOCK_RAW, 0, 99, -1),
+    intArb,
+  );
+  const protoArb = fc.oneof(fc.constantFrom(0, 6, 17, -1, 255, 2 ** 31), intArb);
+  const aiFlags = fc.oneof(
+    fc.constantFrom(
+      0,
+      socket.AI_PASSIVE,
+      socket.AI_CANONNAME,
+      socket.AI_NUMERICHOST,
+      socket.AI_NUMERICSERV,
+      socket.AI_ADDRCONFIG,
+      socket.AI_V4MAPPED | socket.AI_ALL,
+      -1,
+      0x7fffffff,
+      2 ** 31,
+    ),
+    intArb,
+  );
+  const gaiPort = fc.oneof(
+    fc.constantFrom(
+      null,
+      undefined,
+      0,
+      80,
+      65535,
+      65536,
+      -1,
+      1e300,
+      1.5,
+      NaN,
+      'http',
+      'no-such-service',
+      '80',
+      '',
+      'x'.repeat(300),
+    ),
+    anyArb,
+  );
 
-  const FUNCS: [string, fc.Arbitrary<unknown[]>, (args: unknown[]) => unknown, ((e: unknown, args: unknown[]) => boolean)?][] = [
-    ['socket', argsArb([familyArb, typeArb, protoArb, fc.oneof(fc.constantFrom(undefined, null, -1, 1.5), fd)]), (a) => {
-      // socket(family, type, proto, fileno) adopts fileno: only a duplicate of ours.
-      const [f, t, p, n] = a;
-      if (typeof n === 'number' && Number.isInteger(n) && n >= 0) {
-        const dup = native.dup(ownSocks[0].fileno());
-        try {
-          return socket.socket(f as number, t as number, p as number, dup);
-        } catch (e) {
-          native.close(dup);
-          throw e;
+  const FUNCS: [
+    string,
+    fc.Arbitrary<unknown[]>,
+    (args: unknown[]) => unknown,
+    ((e: unknown, args: unknown[]) => boolean)?,
+  ][] = [
+    [
+      'socket',
+      argsArb([familyArb, typeArb, protoArb, fc.oneof(fc.constantFrom(undefined, null, -1, 1.5), fd)]),
+      (a) => {
+        // socket(family, type, proto, fileno) adopts fileno: only a duplicate of ours.
+        const [f, t, p, n] = a;
+        if (typeof n === 'number' && Number.isInteger(n) && n >= 0) {
+          const dup = native.dup(ownSocks[0].fileno());
+          try {
+            return socket.socket(f as number, t as number, p as number, dup);
+          } catch (e) {
+            native.close(dup);
+            throw e;
+          }
         }
-      }
-      return socket.socket(f as number, t as number, p as number, n as number);
-    }],
-    ['socketpair', argsArb([familyArb, typeArb, protoArb]), (a) => socket.socketpair(...(a as [number, number, number]))],
-    ['fromfd', argsArb([fd, familyArb, typeArb, protoArb]), (a) => socket.fromfd(...(a as [number, number, number, number]))],
+        return socket.socket(f as number, t as number, p as number, n as number);
+      },
+    ],
+    [
+      'socketpair',
+      argsArb([familyArb, typeArb, protoArb]),
+      (a) => socket.socketpair(...(a as [number, number, number])),
+    ],
+    [
+      'fromfd',
+      argsArb([fd, familyArb, typeArb, protoArb]),
+      (a) => socket.fromfd(...(a as [number, number, number, number])),
+    ],
     [
       'create_connection',
       argsArb([
@@ -836,7 +1146,10 @@ describe('module functions with generated arguments', () => {
       ]),
       (a) => socket.create_connection(...(a as Parameters<typeof socket.create_connection>)),
       // Documented: with all_errors, an AggregateError of the attempts' OSErrors.
-      (e, a) => e instanceof AggregateError && !!(a[3] as { all_errors?: unknown })?.all_errors && e.errors.every((x) => x instanceof OSError),
+      (e, a) =>
+        e instanceof AggregateError &&
+        !!(a[3] as { all_errors?: unknown })?.all_errors &&
+        e.errors.every((x) => x instanceof OSError),
     ],
     [
       'create_server',
@@ -862,8 +1175,25 @@ describe('module functions with generated arguments', () => {
       fc
         .tuple(
           fc.oneof(
-            { weight: 3, arbitrary: fc.constantFrom('localhost', '127.0.0.1', '::1', null, '', Buffer.from('127.0.0.1'), Buffer.from('::1')) },
-            { weight: 2, arbitrary: fc.oneof(freeString, fc.constantFrom('1.2.3.4.5', '999.1.1.1', '::::', '127.0.0.1 ', 'fe80::1%lo', '0x7f.1')) },
+            {
+              weight: 3,
+              arbitrary: fc.constantFrom(
+                'localhost',
+                '127.0.0.1',
+                '::1',
+                null,
+                '',
+                Buffer.from('127.0.0.1'),
+                Buffer.from('::1'),
+              ),
+            },
+            {
+              weight: 2,
+              arbitrary: fc.oneof(
+                freeString,
+                fc.constantFrom('1.2.3.4.5', '999.1.1.1', '::::', '127.0.0.1 ', 'fe80::1%lo', '0x7f.1'),
+              ),
+            },
             { weight: 1, arbitrary: anyArb.filter((v) => typeof v !== 'string' && !Buffer.isBuffer(v)) },
           ),
           gaiPort,
@@ -879,7 +1209,11 @@ describe('module functions with generated arguments', () => {
           // would ask DNS); other strings are parsed numerically only.
           const numericOnly = typeof host === 'string' && !['127.0.0.1', '::1', 'localhost'].includes(host);
           if (host === 'localhost' && family !== socket.AF_INET) family = socket.AF_UNSPEC;
-          if (numericOnly) flags = typeof flags === 'number' && Number.isFinite(flags) ? flags | socket.AI_NUMERICHOST : socket.AI_NUMERICHOST;
+          if (numericOnly)
+            flags =
+              typeof flags === 'number' && Number.isFinite(flags)
+                ? flags | socket.AI_NUMERICHOST
+                : socket.AI_NUMERICHOST;
           const args = [host, port, family, type, proto, flags];
           return host === 'localhost' || numericOnly ? args : args.slice(0, n);
         }),
@@ -889,16 +1223,39 @@ describe('module functions with generated arguments', () => {
     ['has_dualstack_ipv6', argsArb([]), () => socket.has_dualstack_ipv6()],
     ['get_blocking', argsArb([fd]), (a) => socket.get_blocking(a[0] as number)],
     ['set_blocking', argsArb([fd, boolArb]), (a) => socket.set_blocking(a[0] as number, a[1] as boolean)],
-    ['CMSG_LEN', argsArb([fc.oneof(sizeArb, fc.constantFrom(0x7fffffff - 16, 0x7fffffff - 15, 0x7fffffff))]), (a) => socket.CMSG_LEN(a[0] as number)],
-    ['CMSG_SPACE', argsArb([fc.oneof(sizeArb, fc.constantFrom(0x7fffffff - 24, 0x7fffffff - 16, 0x7fffffff))]), (a) => socket.CMSG_SPACE(a[0] as number)],
+    [
+      'CMSG_LEN',
+      argsArb([fc.oneof(sizeArb, fc.constantFrom(0x7fffffff - 16, 0x7fffffff - 15, 0x7fffffff))]),
+      (a) => socket.CMSG_LEN(a[0] as number),
+    ],
+    [
+      'CMSG_SPACE',
+      argsArb([fc.oneof(sizeArb, fc.constantFrom(0x7fffffff - 24, 0x7fffffff - 16, 0x7fffffff))]),
+      (a) => socket.CMSG_SPACE(a[0] as number),
+    ],
     [
       'send_fds',
-      argsArb([fc.oneof(fc.constant('own'), anyArb), viewsArb, fc.oneof(fc.array(fd, { maxLength: 4 }), anyArb), flagsArb, fc.oneof(fc.constant(null), addressArb)]),
-      (a) => socket.send_fds((a[0] === 'own' ? ownSocks[0] : a[0]) as Sock, ...(a.slice(1) as [Iterable<ArrayBufferView>, Iterable<number>])),
+      argsArb([
+        fc.oneof(fc.constant('own'), anyArb),
+        viewsArb,
+        fc.oneof(fc.array(fd, { maxLength: 4 }), anyArb),
+        flagsArb,
+        fc.oneof(fc.constant(null), addressArb),
+      ]),
+      (a) =>
+        socket.send_fds(
+          (a[0] === 'own' ? ownSocks[0] : a[0]) as Sock,
+          ...(a.slice(1) as [Iterable<ArrayBufferView>, Iterable<number>]),
+        ),
     ],
     [
       'recv_fds',
-      argsArb([fc.oneof(fc.constant('own'), anyArb), sizeArb, fc.oneof(fc.constantFrom(0, 1, 4, 253, -1, 2 ** 29, 2 ** 31), intArb), flagsArb]),
+      argsArb([
+        fc.oneof(fc.constant('own'), anyArb),
+        sizeArb,
+        fc.oneof(fc.constantFrom(0, 1, 4, 253, -1, 2 ** 29, 2 ** 31), intArb),
+        flagsArb,
+      ]),
       (a) => {
         // something to receive: bytes and one of our fds
         socket.send_fds(ownSocks[1], [Buffer.from('fds')], [ownSocks[2].fileno()]);
@@ -907,10 +1264,33 @@ describe('module functions with generated arguments', () => {
         return r;
       },
     ],
-    ['inet_aton', argsArb([fc.oneof(freeString, fc.constantFrom('127.1', '1.2.3.4', '0x7f.1', '256.1.1.1', '1.2.3.4.5'), anyArb)]), (a) => socket.inet_aton(a[0] as string)],
+    [
+      'inet_aton',
+      argsArb([fc.oneof(freeString, fc.constantFrom('127.1', '1.2.3.4', '0x7f.1', '256.1.1.1', '1.2.3.4.5'), anyArb)]),
+      (a) => socket.inet_aton(a[0] as string),
+    ],
     ['inet_ntoa', argsArb([fc.oneof(bytesArb, anyArb)]), (a) => socket.inet_ntoa(a[0] as Buffer)],
-    ['inet_pton', argsArb([familyArb, fc.oneof(freeString, fc.constantFrom('::1', '1.2.3.4', '::ffff:1.2.3.4', 'fe80::1%lo', '1::2::3'), anyArb)]), (a) => socket.inet_pton(a[0] as number, a[1] as string)],
-    ['inet_ntop', argsArb([familyArb, fc.oneof(bytesArb, fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), anyArb)]), (a) => socket.inet_ntop(a[0] as number, a[1] as Buffer)],
+    [
+      'inet_pton',
+      argsArb([
+        familyArb,
+        fc.oneof(freeString, fc.constantFrom('::1', '1.2.3.4', '::ffff:1.2.3.4', 'fe80::1%lo', '1::2::3'), anyArb),
+      ]),
+      (a) => socket.inet_pton(a[0] as number, a[1] as string),
+    ],
+    [
+      'inet_ntop',
+      argsArb([
+        familyArb,
+        fc.oneof(
+          bytesArb,
+          fc.uint8Array({ minLength: 16, maxLength: 16 }),
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          anyArb,
+        ),
+      ]),
+      (a) => socket.inet_ntop(a[0] as number, a[1] as Buffer),
+    ],
     ['setdefaulttimeout', argsArb([timeoutArb]), (a) => socket.setdefaulttimeout(a[0] as number)],
     ['getdefaulttimeout', argsArb([]), () => socket.getdefaulttimeout()],
     ['OSError', argsArb([anyArb, anyArb]), (a) => new OSError(a[0] as number, a[1] as string)],
@@ -923,7 +1303,11 @@ describe('module functions with generated arguments', () => {
           withOwn(() => {
             const a = unwrap(generated);
             try {
-              const r = call(`${name}(${a.map(show).join(', ')})`, () => f(a), (e) => allowedError(e) || !!extra?.(e, a));
+              const r = call(
+                `${name}(${a.map(show).join(', ')})`,
+                () => f(a),
+                (e) => allowedError(e) || !!extra?.(e, a),
+              );
               release(r);
             } finally {
               socket.setdefaulttimeout(null);
@@ -931,7 +1315,11 @@ describe('module functions with generated arguments', () => {
           }),
         );
       }),
-      runs(name === 'getaddrinfo' || name === 'create_connection' || name === 'create_server' || name === 'send_fds' ? 300 : 200),
+      runs(
+        name === 'getaddrinfo' || name === 'create_connection' || name === 'create_server' || name === 'send_fds'
+          ? 300
+          : 200,
+      ),
     );
   });
 });
@@ -967,11 +1355,34 @@ describe('select, poll, epoll and selectors with generated arguments', () => {
     { weight: 1, arbitrary: anyArb },
   );
   // Wait timeouts that cannot hold a run: never null, undefined or "forever".
-  const selectTimeout = fc.oneof(fc.constantFrom(0, -0, 0.001, 0.01, -1, NaN, Infinity, -Infinity, 2 ** 63, 1e-12), anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'));
-  const pollMs = fc.oneof(fc.constantFrom(0, -0, 1, 10, 0.5, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1), anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'));
-  const epollTimeout = fc.oneof(fc.constantFrom(0, -0, 0.001, 0.01, NaN, Infinity, 2 ** 63, 1e-12), anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'));
+  const selectTimeout = fc.oneof(
+    fc.constantFrom(0, -0, 0.001, 0.01, -1, NaN, Infinity, -Infinity, 2 ** 63, 1e-12),
+    anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'),
+  );
+  const pollMs = fc.oneof(
+    fc.constantFrom(0, -0, 1, 10, 0.5, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1),
+    anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'),
+  );
+  const epollTimeout = fc.oneof(
+    fc.constantFrom(0, -0, 0.001, 0.01, NaN, Infinity, 2 ** 63, 1e-12),
+    anyArb.filter((v) => v !== null && v !== undefined && typeof v !== 'number'),
+  );
   const maskArb = fc.oneof(
-    fc.constantFrom(sel.POLLIN, sel.POLLOUT, sel.POLLIN | sel.POLLOUT, sel.POLLPRI, 0, 0xffff, 0x10000, -1, sel.EPOLLIN | sel.EPOLLET, sel.EPOLLEXCLUSIVE, sel.EPOLLONESHOT | sel.EPOLLIN, 2 ** 32, 1.5),
+    fc.constantFrom(
+      sel.POLLIN,
+      sel.POLLOUT,
+      sel.POLLIN | sel.POLLOUT,
+      sel.POLLPRI,
+      0,
+      0xffff,
+      0x10000,
+      -1,
+      sel.EPOLLIN | sel.EPOLLET,
+      sel.EPOLLEXCLUSIVE,
+      sel.EPOLLONESHOT | sel.EPOLLIN,
+      2 ** 32,
+      1.5,
+    ),
     intArb,
   );
   const KEYERROR = (e: unknown) => allowedError(e) || e instanceof KeyError;
@@ -1022,36 +1433,57 @@ describe('select, poll, epoll and selectors with generated arguments', () => {
     fc.tuple(fc.constant('register'), fileLike, fc.oneof(fc.constant(undefined), maskArb)),
     fc.tuple(fc.constant('modify'), fileLike, maskArb),
     fc.tuple(fc.constant('unregister'), fileLike),
-    fc.tuple(fc.constant('poll'), epollTimeout, fc.oneof(fc.constant(undefined), fc.constantFrom(-1, 0, 1, 2, 1000, -2, 1.5, NaN, 2 ** 31 - 1, 2 ** 31), anyArb)),
+    fc.tuple(
+      fc.constant('poll'),
+      epollTimeout,
+      fc.oneof(fc.constant(undefined), fc.constantFrom(-1, 0, 1, 2, 1000, -2, 1.5, NaN, 2 ** 31 - 1, 2 ** 31), anyArb),
+    ),
     fc.tuple(fc.constant('fileno')),
     fc.tuple(fc.constant('close')),
   );
   it('epoll: constructor, register, modify, unregister, poll, fileno, close', () => {
     fc.assert(
-      fc.property(fc.tuple(anyArb, anyArb), fc.array(epollOp, { minLength: 1, maxLength: 6 }), (generatedCtor, generatedOps) => {
-        noFdLeak('epoll', () =>
-          withReady((s) => {
-            socks = s;
-            const ctorArgs = unwrap(generatedCtor);
-            const ops = unwrap(generatedOps);
-            const ep = call(`new epoll(${ctorArgs.map(show).join(', ')})`, () => new sel.epoll(...(ctorArgs as [number, number]))) as sel.epoll | undefined;
-            if (!ep) return;
-            try {
-              for (const [op, ...args] of ops) {
-                call(`epoll.${op}(${args.map(show).join(', ')})`, () => (ep as unknown as Record<string, (...a: unknown[]) => unknown>)[op as string](...args));
+      fc.property(
+        fc.tuple(anyArb, anyArb),
+        fc.array(epollOp, { minLength: 1, maxLength: 6 }),
+        (generatedCtor, generatedOps) => {
+          noFdLeak('epoll', () =>
+            withReady((s) => {
+              socks = s;
+              const ctorArgs = unwrap(generatedCtor);
+              const ops = unwrap(generatedOps);
+              const ep = call(
+                `new epoll(${ctorArgs.map(show).join(', ')})`,
+                () => new sel.epoll(...(ctorArgs as [number, number])),
+              ) as sel.epoll | undefined;
+              if (!ep) return;
+              try {
+                for (const [op, ...args] of ops) {
+                  call(`epoll.${op}(${args.map(show).join(', ')})`, () =>
+                    (ep as unknown as Record<string, (...a: unknown[]) => unknown>)[op as string](...args),
+                  );
+                }
+              } finally {
+                ep.close();
               }
-            } finally {
-              ep.close();
-            }
-          }),
-        );
-      }),
+            }),
+          );
+        },
+      ),
       runs(400),
     );
   });
 
-  const SELECTORS = [selectors.DefaultSelector, selectors.SelectSelector, selectors.PollSelector, selectors.EpollSelector];
-  const eventsArb = fc.oneof(fc.constantFrom(selectors.EVENT_READ, selectors.EVENT_WRITE, 3, 0, 4, -1, 1.5, NaN), anyArb);
+  const SELECTORS = [
+    selectors.DefaultSelector,
+    selectors.SelectSelector,
+    selectors.PollSelector,
+    selectors.EpollSelector,
+  ];
+  const eventsArb = fc.oneof(
+    fc.constantFrom(selectors.EVENT_READ, selectors.EVENT_WRITE, 3, 0, 4, -1, 1.5, NaN),
+    anyArb,
+  );
   // BaseSelector.select coerces its timeout with Math.max (select('1') waits 1 s,
   // select([5]) 5 s): garbage that coerces to a wait longer than 10 ms is left out.
   const waitsLong = (v: unknown) => {
@@ -1077,34 +1509,47 @@ describe('select, poll, epoll and selectors with generated arguments', () => {
   );
   it('selectors: register, unregister, modify, select, get_key, get_map, close', () => {
     fc.assert(
-      fc.property(fc.nat({ max: SELECTORS.length - 1 }), fc.array(selectorOp, { minLength: 1, maxLength: 8 }), (k, generated) => {
-        noFdLeak('selector', () =>
-          withReady((s) => {
-            socks = s;
-            const ops = unwrap(generated);
-            const selector = new SELECTORS[k]();
-            const name = SELECTORS[k].name;
-            try {
-              for (const [op, ...args] of ops) {
-                const what = `${name}.${op}(${args.map(show).join(', ')})`;
-                if (op === 'map') {
-                  call(what, () => {
-                    const m = selector.get_map();
-                    if (!m) return;
-                    m.has(args[0] as number);
-                    void [...m, ...m.values()];
-                    return m.get(args[0] as number);
-                  }, KEYERROR);
-                } else {
-                  call(what, () => (selector as unknown as Record<string, (...a: unknown[]) => unknown>)[op as string](...args), KEYERROR);
+      fc.property(
+        fc.nat({ max: SELECTORS.length - 1 }),
+        fc.array(selectorOp, { minLength: 1, maxLength: 8 }),
+        (k, generated) => {
+          noFdLeak('selector', () =>
+            withReady((s) => {
+              socks = s;
+              const ops = unwrap(generated);
+              const selector = new SELECTORS[k]();
+              const name = SELECTORS[k].name;
+              try {
+                for (const [op, ...args] of ops) {
+                  const what = `${name}.${op}(${args.map(show).join(', ')})`;
+                  if (op === 'map') {
+                    call(
+                      what,
+                      () => {
+                        const m = selector.get_map();
+                        if (!m) return;
+                        m.has(args[0] as number);
+                        void [...m, ...m.values()];
+                        return m.get(args[0] as number);
+                      },
+                      KEYERROR,
+                    );
+                  } else {
+                    call(
+                      what,
+                      () =>
+                        (selector as unknown as Record<string, (...a: unknown[]) => unknown>)[op as string](...args),
+                      KEYERROR,
+                    );
+                  }
                 }
+              } finally {
+                selector.close();
               }
-            } finally {
-              selector.close();
-            }
-          }),
-        );
-      }),
+            }),
+          );
+        },
+      ),
       runs(500),
     );
   });
@@ -1113,7 +1558,11 @@ describe('select, poll, epoll and selectors with generated arguments', () => {
 // ------------------------------------------------------------------ loop.sock_*
 
 describe('loop.sock_* with generated arguments: rejected Promises, never a throw', () => {
-  const reasonArb = fc.oneof(fc.constantFrom(undefined, null, 0, 'why'), fc.constant(new Error('custom reason')), anyArb);
+  const reasonArb = fc.oneof(
+    fc.constantFrom(undefined, null, 0, 'why'),
+    fc.constant(new Error('custom reason')),
+    anyArb,
+  );
   /** options: absent, real signals (aborted with a generated reason, never aborted, timed), and garbage. */
   const optionsArb = fc.oneof(
     { weight: 2, arbitrary: fc.constant(undefined) },
@@ -1121,7 +1570,13 @@ describe('loop.sock_* with generated arguments: rejected Promises, never a throw
     { weight: 1, arbitrary: reasonArb.map((reason) => ({ signal: AbortSignal.abort(reason) })) },
     { weight: 1, arbitrary: fc.constant(0).map(() => ({ signal: new AbortController().signal })) },
     { weight: 1, arbitrary: fc.constantFrom(1, 5).map((ms) => ({ signal: AbortSignal.timeout(ms) })) },
-    { weight: 1, arbitrary: fc.oneof(anyArb, anyArb.map((signal) => ({ signal }))) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        anyArb,
+        anyArb.map((signal) => ({ signal })),
+      ),
+    },
   );
   const sockArb = fc.oneof(
     { weight: 4, arbitrary: fixtureArb.map((f) => ({ ...f, nonBlocking: true })) },
@@ -1142,58 +1597,68 @@ describe('loop.sock_* with generated arguments: rejected Promises, never a throw
 
   it.each(LOOP.map(([name, spec]) => ({ name, spec })))('$name', async ({ name, spec }) => {
     await fc.assert(
-      fc.asyncProperty(sockArb, fc.tuple(...spec), optionsArb, fc.nat({ max: spec.length + 1 }), fc.nat({ max: 15 }), async (generatedSock, generatedArgs, generatedOptions, n, delay) => {
-        const sk = unwrap(generatedSock);
-        const args = unwrap(generatedArgs);
-        const options = unwrap(generatedOptions);
-        await noFdLeakAsync(name, async () => {
-          const fixture = 'garbage' in sk ? null : makeSocket(sk.kind, sk.nonBlocking, sk.withData, sk.withFds);
-          const sock = fixture ? fixture.sock : (sk as { garbage: unknown }).garbage;
-          const all = [...args, options].slice(0, Math.max(n, spec.length) + 1);
-          const what = `loop.${name}(${sk && 'kind' in sk ? sk.kind : 'garbage'}, ${all.map(show).join(', ')})`;
-          let p: unknown;
-          try {
-            p = (socket.loop as unknown as Record<string, (...a: unknown[]) => unknown>)[name](sock, ...all);
-          } catch (e) {
-            fixture && closeFixture(fixture);
-            throw new Error(`${what} threw synchronously: ${describeError(e)}`);
-          }
-          if (!(p instanceof Promise)) {
-            fixture && closeFixture(fixture);
-            throw new Error(`${what} returned ${show(p)}, not a Promise`);
-          }
-          // Whatever is still pending after a moment ends when the socket closes (EBADF).
-          let settled = false;
-          const outcome = p.then(
-            (v) => ({ ok: true as const, v }),
-            (e: unknown) => ({ ok: false as const, e }),
-          ).finally(() => (settled = true));
-          await new Promise((r) => setTimeout(r, delay));
-          try {
-            if (fixture) closeFixture(fixture);
-            const bound = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000).unref());
-            const r = await Promise.race([outcome, bound]);
-            if (r === 'hung') throw new Error(`${what} still pending 3 s after its socket was closed (settled: ${settled})`);
-            if (r.ok) {
-              release(r.v);
-            } else {
-              // The generated signal may be a revoked Proxy: even instanceof throws on it.
-              let signal: AbortSignal | undefined;
-              try {
-                const s = (options as { signal?: unknown } | undefined)?.signal;
-                signal = s instanceof AbortSignal ? s : undefined;
-              } catch {
-                signal = undefined;
-              }
-              if (!(allowedError(r.e) || (signal?.aborted && r.e === signal.reason))) {
-                throw new Error(`${what} rejected with ${describeError(r.e)}`);
-              }
+      fc.asyncProperty(
+        sockArb,
+        fc.tuple(...spec),
+        optionsArb,
+        fc.nat({ max: spec.length + 1 }),
+        fc.nat({ max: 15 }),
+        async (generatedSock, generatedArgs, generatedOptions, n, delay) => {
+          const sk = unwrap(generatedSock);
+          const args = unwrap(generatedArgs);
+          const options = unwrap(generatedOptions);
+          await noFdLeakAsync(name, async () => {
+            const fixture = 'garbage' in sk ? null : makeSocket(sk.kind, sk.nonBlocking, sk.withData, sk.withFds);
+            const sock = fixture ? fixture.sock : (sk as { garbage: unknown }).garbage;
+            const all = [...args, options].slice(0, Math.max(n, spec.length) + 1);
+            const what = `loop.${name}(${sk && 'kind' in sk ? sk.kind : 'garbage'}, ${all.map(show).join(', ')})`;
+            let p: unknown;
+            try {
+              p = (socket.loop as unknown as Record<string, (...a: unknown[]) => unknown>)[name](sock, ...all);
+            } catch (e) {
+              if (fixture) closeFixture(fixture);
+              throw new Error(`${what} threw synchronously: ${describeError(e)}`, { cause: e });
             }
-          } finally {
-            if (fixture) closeFixture(fixture);
-          }
-        });
-      }),
+            if (!(p instanceof Promise)) {
+              if (fixture) closeFixture(fixture);
+              throw new Error(`${what} returned ${show(p)}, not a Promise`);
+            }
+            // Whatever is still pending after a moment ends when the socket closes (EBADF).
+            let settled = false;
+            const outcome = p
+              .then(
+                (v) => ({ ok: true as const, v }),
+                (e: unknown) => ({ ok: false as const, e }),
+              )
+              .finally(() => (settled = true));
+            await new Promise((r) => setTimeout(r, delay));
+            try {
+              if (fixture) closeFixture(fixture);
+              const bound = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000).unref());
+              const r = await Promise.race([outcome, bound]);
+              if (r === 'hung')
+                throw new Error(`${what} still pending 3 s after its socket was closed (settled: ${settled})`);
+              if (r.ok) {
+                release(r.v);
+              } else {
+                // The generated signal may be a revoked Proxy: even instanceof throws on it.
+                let signal: AbortSignal | undefined;
+                try {
+                  const s = (options as { signal?: unknown } | undefined)?.signal;
+                  signal = s instanceof AbortSignal ? s : undefined;
+                } catch {
+                  signal = undefined;
+                }
+                if (!(allowedError(r.e) || (signal?.aborted && r.e === signal.reason))) {
+                  throw new Error(`${what} rejected with ${describeError(r.e)}`);
+                }
+              }
+            } finally {
+              if (fixture) closeFixture(fixture);
+            }
+          });
+        },
+      ),
       runs(name === 'sock_sendto' || name === 'sock_connect' ? 150 : 100),
     );
   });

@@ -5,12 +5,11 @@
 // or non-blocking mode; blocking-mode calls run in a child (`node()`).
 import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import { checkNoFdLeaks, node, observe, outcome, python, sleep } from './helpers.js';
 
 checkNoFdLeaks();
-
 
 type Kind = 'socketpair' | 'tcp';
 const kinds: Kind[] = ['socketpair', 'tcp'];
@@ -523,9 +522,15 @@ return out`);
     const out: ReturnType<typeof observe>[] = [];
     try {
       a.settimeout(0.5);
-      out.push(observe(() => a.recv(-1)), observe(() => a.recv(1.5)));
+      out.push(
+        observe(() => a.recv(-1)),
+        observe(() => a.recv(1.5)),
+      );
       a.close();
-      out.push(observe(() => a.recv(-1)), observe(() => a.recv(1.5)));
+      out.push(
+        observe(() => a.recv(-1)),
+        observe(() => a.recv(1.5)),
+      );
     } finally {
       a.close();
       b.close();
@@ -570,10 +575,22 @@ return out`);
       a.settimeout(0.5);
       b.sendall(Buffer.from(Array.from({ length: 40 }, (_, i) => i)));
       const buf = Buffer.alloc(8);
-      out.push(observe(() => a.recv_into(buf, 9)), observe(() => a.recv_into(buf, -1)));
-      out.push(observe(() => a.recv_into(buf, 3)), [...buf]);
-      out.push(observe(() => a.recv_into(buf, 0)), [...buf]);
-      out.push(observe(() => a.recv_into(buf)), [...buf]);
+      out.push(
+        observe(() => a.recv_into(buf, 9)),
+        observe(() => a.recv_into(buf, -1)),
+      );
+      out.push(
+        observe(() => a.recv_into(buf, 3)),
+        [...buf],
+      );
+      out.push(
+        observe(() => a.recv_into(buf, 0)),
+        [...buf],
+      );
+      out.push(
+        observe(() => a.recv_into(buf)),
+        [...buf],
+      );
       a.close();
       out.push(observe(() => a.recv_into(buf, 9)));
       out.push(observe(() => a.recv_into(buf, -1)));
@@ -604,7 +621,11 @@ return out`);
       const out = [observe(() => a.send('abc' as any)), observe(() => a.sendall('abc' as any))];
       expect(out.map(outcome)).toEqual(py.map(outcome));
       for (const o of out) {
-        expect(o).toMatchObject({ ok: false, error: 'TypeError', message: "a bytes-like object is required, not 'str'" });
+        expect(o).toMatchObject({
+          ok: false,
+          error: 'TypeError',
+          message: "a bytes-like object is required, not 'str'",
+        });
       }
       for (const v of [[1, 2, 3], 42, null, undefined, new ArrayBuffer(3), { length: 3 }]) {
         expect(() => a.send(v as any)).toThrow(TypeError);
@@ -994,12 +1015,7 @@ return out`);
       b.settimeout(1);
       b.sendall(Buffer.from('peekaboo'));
       const buf = Buffer.alloc(4);
-      const out = [
-        [...a.recv(4, socket.MSG_PEEK)],
-        a.recv_into(buf, 0, socket.MSG_PEEK),
-        [...buf],
-        [...a.recv(100)],
-      ];
+      const out = [[...a.recv(4, socket.MSG_PEEK)], a.recv_into(buf, 0, socket.MSG_PEEK), [...buf], [...a.recv(100)]];
       expect(out).toEqual(py);
       expect(Buffer.from(out[3] as number[]).toString()).toBe('peekaboo');
     } finally {

@@ -66,8 +66,12 @@ function startClient(k: number, port: number, connections: number): Client {
   const args = [String(port), String(connections), String(MAX_BODY), String(CLIENT_DEADLINE)];
   const child =
     k % 2 === 0
-      ? spawn(process.execPath, [join(root, 'test', 'fixtures', 'echo-client.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('python3', [join(root, 'test', 'fixtures', 'echo_client.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn(process.execPath, [join(root, 'test', 'fixtures', 'echo-client.mjs'), ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn('python3', [join(root, 'test', 'fixtures', 'echo_client.py'), ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -76,7 +80,7 @@ function startClient(k: number, port: number, connections: number): Client {
     child.on('error', (e) => (stderr += String(e)));
     // 'close': the process ended and its pipes are closed (no fd of ours left behind).
     child.on('close', (code, signal) => {
-      let report: ClientReport | null = null;
+      let report: ClientReport | null;
       try {
         report = JSON.parse(stdout.trim().split('\n').pop()!) as ClientReport;
       } catch {
@@ -147,7 +151,17 @@ interface ServerStats {
   seconds: number;
 }
 
-const newStats = (): ServerStats => ({ accepted: 0, served: 0, bad: [], badCount: 0, bytesIn: 0, bytesOut: 0, maxOpen: 0, digests: [], seconds: 0 });
+const newStats = (): ServerStats => ({
+  accepted: 0,
+  served: 0,
+  bad: [],
+  badCount: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  maxOpen: 0,
+  digests: [],
+  seconds: 0,
+});
 function noteBad(stats: ServerStats, why: string): void {
   stats.badCount++;
   if (stats.bad.length < 10) stats.bad.push(why);
@@ -191,7 +205,14 @@ function selectorServer(listener: socket.Socket, expected: number, deadline: num
               throw e;
             }
             conn.setblocking(false);
-            conns.add({ kind: 'conn', id: stats.accepted++, sock: conn, check: new Checksum(), pending: [], eof: false });
+            conns.add({
+              kind: 'conn',
+              id: stats.accepted++,
+              sock: conn,
+              check: new Checksum(),
+              pending: [],
+              eof: false,
+            });
             stats.maxOpen = Math.max(stats.maxOpen, conns.size);
           }
           if (stats.accepted === expected) {
@@ -354,64 +375,56 @@ function expectAccounted(stats: ServerStats, ends: Awaited<Client['done']>[]): v
 }
 
 describe('load: 1,000 concurrent connections from 4 client processes, checksummed echo', () => {
-  it(
-    'DefaultSelector + non-blocking sockets: every connection verified, every byte accounted for, within 30 s',
-    async () => {
-      const listener = socket.create_server(['127.0.0.1', 0], { backlog: 1024 });
-      const clients: Client[] = [];
-      try {
-        listener.setblocking(false);
-        const port = (listener.getsockname() as [string, number])[1];
-        const t0 = performance.now();
-        for (let k = 0; k < CLIENTS; k++) clients.push(startClient(k, port, CONNECTIONS / CLIENTS));
-        // The clients run in their own processes while this thread runs the selector loop.
-        const stats = selectorServer(listener, CONNECTIONS, t0 + BOUND * 1000);
-        const ends = await bounded(Promise.all(clients.map((c) => c.done)), 15_000, 'the clients to report');
-        const seconds = (performance.now() - t0) / 1000;
-        console.log(
-          `selector: ${stats.served}/${CONNECTIONS} connections, ${stats.bytesIn} bytes in, ${stats.bytesOut} out, ` +
-            `up to ${stats.maxOpen} open, server ${stats.seconds.toFixed(2)} s, all clients done in ${seconds.toFixed(2)} s`,
-        );
-        expectAccounted(stats, ends);
-        expect(stats.seconds).toBeGreaterThan(0);
-        expect(seconds).toBeLessThan(BOUND);
-      } finally {
-        listener.close();
-        await stopClients(clients);
-      }
-    },
-    90_000,
-  );
+  it('DefaultSelector + non-blocking sockets: every connection verified, every byte accounted for, within 30 s', async () => {
+    const listener = socket.create_server(['127.0.0.1', 0], { backlog: 1024 });
+    const clients: Client[] = [];
+    try {
+      listener.setblocking(false);
+      const port = (listener.getsockname() as [string, number])[1];
+      const t0 = performance.now();
+      for (let k = 0; k < CLIENTS; k++) clients.push(startClient(k, port, CONNECTIONS / CLIENTS));
+      // The clients run in their own processes while this thread runs the selector loop.
+      const stats = selectorServer(listener, CONNECTIONS, t0 + BOUND * 1000);
+      const ends = await bounded(Promise.all(clients.map((c) => c.done)), 15_000, 'the clients to report');
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(
+        `selector: ${stats.served}/${CONNECTIONS} connections, ${stats.bytesIn} bytes in, ${stats.bytesOut} out, ` +
+          `up to ${stats.maxOpen} open, server ${stats.seconds.toFixed(2)} s, all clients done in ${seconds.toFixed(2)} s`,
+      );
+      expectAccounted(stats, ends);
+      expect(stats.seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThan(BOUND);
+    } finally {
+      listener.close();
+      await stopClients(clients);
+    }
+  }, 90_000);
 
-  it(
-    'loop.sock_* (Promises on the event loop): every connection verified, every byte accounted for, within 30 s',
-    async () => {
-      const listener = socket.create_server(['127.0.0.1', 0], { backlog: 1024 });
-      const clients: Client[] = [];
-      const stop = new AbortController();
-      const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(BOUND * 1000)]);
-      setMaxListeners(0, signal); // every pending call listens to it
-      try {
-        listener.setblocking(false);
-        const port = (listener.getsockname() as [string, number])[1];
-        const t0 = performance.now();
-        for (let k = 0; k < CLIENTS; k++) clients.push(startClient(k, port, CONNECTIONS / CLIENTS));
-        const stats = await loopServer(listener, CONNECTIONS, signal);
-        const ends = await bounded(Promise.all(clients.map((c) => c.done)), 15_000, 'the clients to report');
-        const seconds = (performance.now() - t0) / 1000;
-        console.log(
-          `loop.sock_*: ${stats.served}/${CONNECTIONS} connections, ${stats.bytesIn} bytes in, ${stats.bytesOut} out, ` +
-            `up to ${stats.maxOpen} open, server ${stats.seconds.toFixed(2)} s, all clients done in ${seconds.toFixed(2)} s`,
-        );
-        expectAccounted(stats, ends);
-        expect(stats.seconds).toBeGreaterThan(0);
-        expect(seconds).toBeLessThan(BOUND);
-      } finally {
-        stop.abort();
-        listener.close();
-        await stopClients(clients);
-      }
-    },
-    90_000,
-  );
+  it('loop.sock_* (Promises on the event loop): every connection verified, every byte accounted for, within 30 s', async () => {
+    const listener = socket.create_server(['127.0.0.1', 0], { backlog: 1024 });
+    const clients: Client[] = [];
+    const stop = new AbortController();
+    const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(BOUND * 1000)]);
+    setMaxListeners(0, signal); // every pending call listens to it
+    try {
+      listener.setblocking(false);
+      const port = (listener.getsockname() as [string, number])[1];
+      const t0 = performance.now();
+      for (let k = 0; k < CLIENTS; k++) clients.push(startClient(k, port, CONNECTIONS / CLIENTS));
+      const stats = await loopServer(listener, CONNECTIONS, signal);
+      const ends = await bounded(Promise.all(clients.map((c) => c.done)), 15_000, 'the clients to report');
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(
+        `loop.sock_*: ${stats.served}/${CONNECTIONS} connections, ${stats.bytesIn} bytes in, ${stats.bytesOut} out, ` +
+          `up to ${stats.maxOpen} open, server ${stats.seconds.toFixed(2)} s, all clients done in ${seconds.toFixed(2)} s`,
+      );
+      expectAccounted(stats, ends);
+      expect(stats.seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThan(BOUND);
+    } finally {
+      stop.abort();
+      listener.close();
+      await stopClients(clients);
+    }
+  }, 90_000);
 });

@@ -11,12 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import { checkNoFdLeaks, trackSockets, root } from './helpers.js';
 
 const { loop } = socket;
-type Socket = socket.Socket;
 
 checkNoFdLeaks();
 
@@ -24,7 +23,6 @@ checkNoFdLeaks();
 const track = trackSockets();
 
 const DIST = pathToFileURL(join(root, 'dist', 'index.js')).href;
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class Hang extends Error {}
 function bounded<T>(p: Promise<T>, ms = 5000, what = 'the promise'): Promise<T> {
@@ -77,7 +75,7 @@ async function firstMessage<T>(w: Worker, ms = 15_000): Promise<T> {
 /** Waits for the worker to end by itself (nothing left to do); terminates it only if it does not. */
 async function ended(w: Worker, ms = 5000): Promise<number> {
   try {
-    return await bounded(exits.get(w)!, ms, 'the worker\'s exit');
+    return await bounded(exits.get(w)!, ms, "the worker's exit");
   } catch (e) {
     await w.terminate();
     throw e;
@@ -87,12 +85,27 @@ async function ended(w: Worker, ms = 5000): Promise<number> {
 /** Runs an ES module script in a child node under a watchdog; the result and how long it took. */
 function child(code: string, timeoutMs = 10_000) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as socket from ${JSON.stringify(DIST)};\nconst { loop } = socket;\n${code}`], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0, error: r.error };
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import * as socket from ${JSON.stringify(DIST)};\nconst { loop } = socket;\n${code}`,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    },
+  );
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    ms: performance.now() - t0,
+    error: r.error,
+  };
 }
 
 /** The last JSON line a child printed. */
@@ -238,7 +251,7 @@ parentPort.postMessage({ fds: made.map((s) => s.fileno()) });
 `;
 
 describe('terminating a worker with waits pending', () => {
-  it('the process goes on; the worker\'s fds are unwatched and work with loop.sock_* here', async () => {
+  it("the process goes on; the worker's fds are unwatched and work with loop.sock_* here", async () => {
     const w = worker(PENDING_WORKER);
     const { fds } = await firstMessage<{ fds: number[] }>(w);
     expect(fds).toHaveLength(5 + 200);
@@ -303,7 +316,8 @@ console.log(JSON.stringify({ woke, code: code2, got }));
   });
 
   it('terminating workers in every state never crashes the process (in a child, under a watchdog)', () => {
-    const r = child(`
+    const r = child(
+      `
 import { Worker } from 'node:worker_threads';
 const src = (body) => new URL('data:text/javascript,' + encodeURIComponent(
   'import * as socket from ' + ${JSON.stringify(JSON.stringify(DIST))} + ';\\nimport { parentPort, workerData } from "node:worker_threads";\\nconst { loop } = socket;\\n' + ${JSON.stringify(PATTERN_JS)} + '\\n' + body));
@@ -330,7 +344,9 @@ setTimeout(() => b.send(Buffer.from('alive')), 20);
 const got = String(await p);
 a.close(); b.close();
 console.log(JSON.stringify({ done, got }));
-`, 30_000);
+`,
+      30_000,
+    );
     expect(r.error).toBeUndefined();
     expect(r.signal, r.stderr.split('\n')[0]).toBeNull();
     expect(r.status, r.stderr).toBe(0);

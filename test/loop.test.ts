@@ -13,7 +13,7 @@
 import { pbkdf2, pbkdf2Sync } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as socket from '../lib/index.js';
 import type { LoopOptions } from '../lib/index.js';
 import { checkNoFdLeaks, trackSockets, fdNonBlocking } from './helpers.js';
@@ -582,7 +582,7 @@ describe('each function, ready at once', () => {
     expect(await bounded(loop.sock_recv(a, 100))).toEqual(Buffer.alloc(0));
   });
 
-  it('sock_recv_into fills the caller\'s memory in place (nbytes omitted or 0: all of it; any view)', async () => {
+  it("sock_recv_into fills the caller's memory in place (nbytes omitted or 0: all of it; any view)", async () => {
     const [a, b] = tcpPair();
     b.send(pattern(20, 1));
     await delay(20);
@@ -617,7 +617,7 @@ describe('each function, ready at once', () => {
     expect(await recvExactly(b, 13)).toEqual(Buffer.from('all of itABCD'));
   });
 
-  it('sock_sendto returns the bytes sent; the peer sees the sender\'s address', async () => {
+  it("sock_sendto returns the bytes sent; the peer sees the sender's address", async () => {
     const [a, b] = udpPair();
     expect(await bounded(loop.sock_sendto(a, Buffer.from('ping'), b.getsockname() as [string, number]))).toBe(4);
     expect(await bounded(loop.sock_recvfrom(b, 100))).toEqual([Buffer.from('ping'), a.getsockname()]);
@@ -1195,7 +1195,10 @@ describe('many sockets', () => {
     const iterations = Math.max(20_000, Math.round(1500 / Math.max(per, 1e-6)));
     const busy = Array.from(
       { length: threads },
-      () => new Promise<void>((resolve, reject) => pbkdf2('x', 'salt', iterations, 32, 'sha512', (e) => (e ? reject(e) : resolve()))),
+      () =>
+        new Promise<void>((resolve, reject) =>
+          pbkdf2('x', 'salt', iterations, 32, 'sha512', (e) => (e ? reject(e) : resolve())),
+        ),
     );
     await delay(20);
     const statStart = performance.now();

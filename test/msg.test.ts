@@ -132,7 +132,12 @@ describe('sendmsg / recvmsg / recvmsg_into', () => {
       a.settimeout(5);
       b.settimeout(5);
       const abc = Buffer.from('__abc__').subarray(2, 5);
-      const sent = a.sendmsg([Buffer.from('ab'), new Uint8Array([0x63, 0x64]), new DataView(abc.buffer, abc.byteOffset, 3), Buffer.alloc(0)]);
+      const sent = a.sendmsg([
+        Buffer.from('ab'),
+        new Uint8Array([0x63, 0x64]),
+        new DataView(abc.buffer, abc.byteOffset, 3),
+        Buffer.alloc(0),
+      ]);
       expect(sent).toBe(7);
       expect(a.sendmsg([Buffer.from('second')])).toBe(6);
       expect(a.sendmsg([])).toBe(0); // an empty datagram is a message too
@@ -307,7 +312,10 @@ return out;`,
         10_000,
       );
     } catch (e) {
-      throw new Error(`the child did not finish in 10 s: a timeout-mode sendmsg to a full receiver never returned (${(e as Error).message})`);
+      throw new Error(
+        `the child did not finish in 10 s: a timeout-mode sendmsg to a full receiver never returned (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     expect(ours.map(outcome)).toEqual(py.map(outcome));
     expect(ours[1]).toMatchObject({ ok: false, error: 'TimeoutError', message: 'timed out' });
@@ -376,9 +384,13 @@ return out`);
       step('recvmsg bufsize float', () => b.recvmsg(1.5));
       step('sendmsg str buffer', () => A.sendmsg(['abc']));
       step('sendmsg item short', () => A.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, socket.SCM_RIGHTS]]));
-      step('sendmsg item data str', () => A.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, socket.SCM_RIGHTS, 'abcd']]));
+      step('sendmsg item data str', () =>
+        A.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, socket.SCM_RIGHTS, 'abcd']]),
+      );
       step('sendmsg bad fd', () => a.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, socket.SCM_RIGHTS, bad]]));
-      step('sendmsg unknown cmsg', () => a.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, 12345, Buffer.from('abcd')]]));
+      step('sendmsg unknown cmsg', () =>
+        a.sendmsg([Buffer.from('x')], [[socket.SOL_SOCKET, 12345, Buffer.from('abcd')]]),
+      );
       step('sendmsg too large', () => a.sendmsg([Buffer.alloc(300_000, 0x78)]));
       step('sendmsg closed', () => c.sendmsg([Buffer.from('x')]));
       step('recvmsg closed', () => c.recvmsg(10));
@@ -406,8 +418,28 @@ return out`);
 describe('CMSG_LEN and CMSG_SPACE', () => {
   it('values and range errors as CPython', () => {
     const inputs = [
-      0, 1, 3, 4, 7, 8, 9, 12, 16, 255, 1024, 65536, 2 ** 20, 2147483623, 2147483624, 2147483630, 2147483631,
-      2147483632, 2 ** 31, 2 ** 40, -1, -(2 ** 31),
+      0,
+      1,
+      3,
+      4,
+      7,
+      8,
+      9,
+      12,
+      16,
+      255,
+      1024,
+      65536,
+      2 ** 20,
+      2147483623,
+      2147483624,
+      2147483630,
+      2147483631,
+      2147483632,
+      2 ** 31,
+      2 ** 40,
+      -1,
+      -(2 ** 31),
     ];
     const py = python(
       `
@@ -579,7 +611,7 @@ return [out, leak]`,
     const [a, b] = socket.socketpair();
     const [x, y] = socket.socketpair();
     const out: unknown[] = [];
-    let leak = -1;
+    let leak: number;
     try {
       b.settimeout(5);
       const before = fdCount();
@@ -680,7 +712,15 @@ return [out, leak]`,
         expect([out, leak]).toEqual(py);
       }
       expect(out).toContainEqual([socket.SOCK_STREAM, 'ctrunc 1 of 3', 3, [97, 98, 99], 1, socket.MSG_CTRUNC, null]);
-      expect(out).toContainEqual([socket.SOCK_DGRAM, 'data truncated', 10, [48, 49, 50, 51], 2, socket.MSG_TRUNC, null]);
+      expect(out).toContainEqual([
+        socket.SOCK_DGRAM,
+        'data truncated',
+        10,
+        [48, 49, 50, 51],
+        2,
+        socket.MSG_TRUNC,
+        null,
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -798,7 +838,7 @@ return n`,
     }
   });
 
-  it('an adopted received fd keeps the real mode: non-blocking here, the child\'s object says blocking yet recv raises BlockingIOError (node and python3)', () => {
+  it("an adopted received fd keeps the real mode: non-blocking here, the child's object says blocking yet recv raises BlockingIOError (node and python3)", () => {
     const results: unknown[] = [];
     for (const lang of ['node', 'python'] as const) {
       const [p, c] = socket.socketpair();

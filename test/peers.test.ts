@@ -87,14 +87,19 @@ class Proc {
       if (m) return m;
       if (!this.running) throw new Error(`the child ended before printing ${re}: ${this.stderr}`);
       const left = end - performance.now();
-      if (left <= 0) throw new Error(`no ${re} within ${ms} ms; stdout: ${this.stdout.toString()}; stderr: ${this.stderr}`);
+      if (left <= 0)
+        throw new Error(`no ${re} within ${ms} ms; stdout: ${this.stdout.toString()}; stderr: ${this.stderr}`);
       await bounded(new Promise<void>((r) => this.#waiters.push(r)), left, 'output').catch(() => undefined);
     }
   }
 }
 
 /** Runs cmd to its end under a watchdog (SIGKILL after ms); its stdout as a Buffer. */
-async function run(cmd: string, args: string[], ms = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }> {
+async function run(
+  cmd: string,
+  args: string[],
+  ms = 20_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }> {
   const p = new Proc(cmd, args);
   const watchdog = setTimeout(() => p.kill(), ms);
   try {
@@ -155,7 +160,9 @@ function parseResponse(raw: Buffer): { status: string; headers: Record<string, s
   const end = raw.indexOf('\r\n\r\n');
   expect(end, 'the response has a head').toBeGreaterThan(0);
   const [status, ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  );
   return { status, headers, body: raw.subarray(end + 4) };
 }
 
@@ -349,7 +356,20 @@ async function startRedis(bin: string): Promise<{ proc: Proc; port: number }> {
   const dir = tempDir();
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = freePort();
-    const proc = new Proc(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no']);
+    const proc = new Proc(bin, [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+    ]);
     const end = performance.now() + 10_000;
     while (proc.running && performance.now() < end) {
       const s = socket.socket();
@@ -460,7 +480,9 @@ async function readRequestAsync(conn: socket.Socket, signal: AbortSignal) {
   }
   const [requestLine, ...lines] = buf.subarray(0, headEnd).toString('latin1').split('\r\n');
   const [method, path] = requestLine.split(' ');
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const headers = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  );
   const length = Number(headers['content-length'] ?? 0);
   const chunks: Buffer[] = [buf.subarray(headEnd + 4)];
   let got = chunks[0].length;
@@ -496,7 +518,12 @@ describe('curl against sockmode HTTP servers', () => {
     const handle = async (conn: socket.Socket) => {
       try {
         const req = await readRequestAsync(conn, signal);
-        seen.push({ method: req.method, path: req.path, agent: req.headers['user-agent'] ?? '', bodyIn: req.body.length });
+        seen.push({
+          method: req.method,
+          path: req.path,
+          agent: req.headers['user-agent'] ?? '',
+          bodyIn: req.body.length,
+        });
         const [status, out] =
           req.method === 'GET' && req.path === '/body'
             ? ['200 OK', body]
@@ -523,13 +550,38 @@ describe('curl against sockmode HTTP servers', () => {
 
     try {
       const url = `http://127.0.0.1:${port}`;
-      const get = await run(curl, ['-sS', '--max-time', '10', '-o', join(dir, 'got.bin'), '-w', WRITE_OUT, `${url}/body`, '-o', join(dir, 'missing.txt'), `${url}/missing`]);
+      const get = await run(curl, [
+        '-sS',
+        '--max-time',
+        '10',
+        '-o',
+        join(dir, 'got.bin'),
+        '-w',
+        WRITE_OUT,
+        `${url}/body`,
+        '-o',
+        join(dir, 'missing.txt'),
+        `${url}/missing`,
+      ]);
       expect(get.code, get.stderr).toBe(0);
       expect(get.stdout.toString()).toBe(`200 ${body.length} 0\n404 10 0\n`);
       expect(readFileSync(join(dir, 'got.bin')).equals(body)).toBe(true);
       expect(readFileSync(join(dir, 'missing.txt'), 'utf8')).toBe('not found\n');
 
-      const post = await run(curl, ['-sS', '--max-time', '10', '-H', 'Expect:', '--data-binary', `@${join(dir, 'upload.bin')}`, '-o', join(dir, 'echo.bin'), '-w', WRITE_OUT, `${url}/echo`]);
+      const post = await run(curl, [
+        '-sS',
+        '--max-time',
+        '10',
+        '-H',
+        'Expect:',
+        '--data-binary',
+        `@${join(dir, 'upload.bin')}`,
+        '-o',
+        join(dir, 'echo.bin'),
+        '-w',
+        WRITE_OUT,
+        `${url}/echo`,
+      ]);
       expect(post.code, post.stderr).toBe(0);
       expect(post.stdout.toString()).toBe(`200 ${upload.length} ${upload.length}\n`);
       expect(readFileSync(join(dir, 'echo.bin')).equals(upload)).toBe(true);
@@ -556,28 +608,67 @@ describe('curl against sockmode HTTP servers', () => {
     const upload = randomBytes(70_000);
     writeFileSync(join(dir, 'body.bin'), body);
     writeFileSync(join(dir, 'upload.bin'), upload);
-    const server = new Proc(process.execPath, [join(root, 'test', 'fixtures', 'http-server.mjs'), join(dir, 'body.bin'), '3', '20']);
+    const server = new Proc(process.execPath, [
+      join(root, 'test', 'fixtures', 'http-server.mjs'),
+      join(dir, 'body.bin'),
+      '3',
+      '20',
+    ]);
     const port = Number((await server.waitFor(/^\{"port":(\d+)\}\n/))[1]);
     const url = `http://127.0.0.1:${port}`;
 
-    const get = await run(curl, ['-sS', '--max-time', '10', '-o', join(dir, 'got.bin'), '-w', WRITE_OUT, `${url}/body`]);
+    const get = await run(curl, [
+      '-sS',
+      '--max-time',
+      '10',
+      '-o',
+      join(dir, 'got.bin'),
+      '-w',
+      WRITE_OUT,
+      `${url}/body`,
+    ]);
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout.toString()).toBe(`200 ${body.length} 0\n`);
     expect(readFileSync(join(dir, 'got.bin')).equals(body)).toBe(true);
 
-    const post = await run(curl, ['-sS', '--max-time', '10', '-H', 'Expect:', '--data-binary', `@${join(dir, 'upload.bin')}`, '-o', join(dir, 'echo.bin'), '-w', WRITE_OUT, `${url}/echo`]);
+    const post = await run(curl, [
+      '-sS',
+      '--max-time',
+      '10',
+      '-H',
+      'Expect:',
+      '--data-binary',
+      `@${join(dir, 'upload.bin')}`,
+      '-o',
+      join(dir, 'echo.bin'),
+      '-w',
+      WRITE_OUT,
+      `${url}/echo`,
+    ]);
     expect(post.code, post.stderr).toBe(0);
     expect(post.stdout.toString()).toBe(`200 ${upload.length} ${upload.length}\n`);
     expect(readFileSync(join(dir, 'echo.bin')).equals(upload)).toBe(true);
 
-    const missing = await run(curl, ['-sS', '--max-time', '10', '-o', '/dev/null', '-w', WRITE_OUT, `${url}/nothing-here`]);
+    const missing = await run(curl, [
+      '-sS',
+      '--max-time',
+      '10',
+      '-o',
+      '/dev/null',
+      '-w',
+      WRITE_OUT,
+      `${url}/nothing-here`,
+    ]);
     expect(missing.code, missing.stderr).toBe(0);
     expect(missing.stdout.toString()).toBe('404 10 0\n');
 
     const { code } = await bounded(server.closed, 10_000, 'the server to finish its 3 connections');
     expect(code, server.stderr).toBe(0);
     const lines = server.stdout.toString().trim().split('\n');
-    const summary = JSON.parse(lines[lines.length - 1]) as { served: number; requests: { method: string; path: string; status: number; bodyIn: number; bodyOut: number; agent: string }[] };
+    const summary = JSON.parse(lines[lines.length - 1]) as {
+      served: number;
+      requests: { method: string; path: string; status: number; bodyIn: number; bodyOut: number; agent: string }[];
+    };
     expect(summary.served).toBe(3);
     expect(summary.requests.map((r) => [r.method, r.path, r.status, r.bodyIn, r.bodyOut])).toEqual([
       ['GET', '/body', 200, 0, body.length],

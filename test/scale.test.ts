@@ -49,12 +49,16 @@ const main = async () => { ${script} };
 console.log(JSON.stringify(await main()));
 process.exit(0);
 `;
-  const r = spawnSync('bash', ['-c', `ulimit -n ${LIMIT} && exec "$0" --input-type=module -e "$1"`, process.execPath, code], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    killSignal: 'SIGKILL',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'bash',
+    ['-c', `ulimit -n ${LIMIT} && exec "$0" --input-type=module -e "$1"`, process.execPath, code],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`child exited ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
@@ -174,7 +178,7 @@ return out;`);
     for (const t of r.times) expect(t).toBeLessThan(BOUND);
   });
 
-  it('CPython\'s select() refuses an fd above FD_SETSIZE that ours accepts (better than the reference)', () => {
+  it("CPython's select() refuses an fd above FD_SETSIZE that ours accepts (better than the reference)", () => {
     const py = python(`
 import select, resource
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

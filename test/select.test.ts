@@ -290,7 +290,9 @@ return out`);
     try {
       const t0 = performance.now();
       // The child gets b as its fd 3 and writes one byte after 0.3 s.
-      const child = spawn('sh', ['-c', 'sleep 0.3; printf x >&3'], { stdio: ['ignore', 'ignore', 'ignore', b.fileno()] });
+      const child = spawn('sh', ['-c', 'sleep 0.3; printf x >&3'], {
+        stdio: ['ignore', 'ignore', 'ignore', b.fileno()],
+      });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       const [r] = select([a], [], [], 5);
       const elapsed = (performance.now() - t0) / 1000;
@@ -534,7 +536,12 @@ return out`);
       const p = poll();
       p.register(a, POLLOUT);
       p.register(b.fileno(), POLLOUT);
-      expect(p.poll(0).sort()).toEqual([[a.fileno(), POLLOUT], [b.fileno(), POLLOUT]].sort());
+      expect(p.poll(0).sort()).toEqual(
+        [
+          [a.fileno(), POLLOUT],
+          [b.fileno(), POLLOUT],
+        ].sort(),
+      );
       p.unregister(a.fileno());
       p.unregister(b);
       expect(p.poll(0)).toEqual([]);
@@ -614,15 +621,18 @@ return out`,
     }
   });
 
-  it('poll(ms) below the 32-bit range is RangeError(\'timeout is too large\'), as in CPython', () => {
-    const py = python(`
+  it("poll(ms) below the 32-bit range is RangeError('timeout is too large'), as in CPython", () => {
+    const py = python(
+      `
 import select
 a, b = socket.socketpair()
 p = select.poll()
 p.register(a, select.POLLOUT)
 out = [observe(lambda: p.poll(t)) for t in arg]
 a.close(); b.close()
-return out`, [-(2 ** 31) - 1, -(2 ** 40)]);
+return out`,
+      [-(2 ** 31) - 1, -(2 ** 40)],
+    );
     const [a, b] = socket.socketpair();
     try {
       const p = poll();
@@ -713,7 +723,10 @@ return out`);
       ours.push(lab(ep.poll(0)));
       expect(ours).toEqual(py);
       expect(ours[1]).toEqual([['a', EPOLLIN]]);
-      expect(ours[3]).toEqual([['a', EPOLLIN | EPOLLOUT], ['b', EPOLLOUT]]); // default mask: IN|PRI|OUT
+      expect(ours[3]).toEqual([
+        ['a', EPOLLIN | EPOLLOUT],
+        ['b', EPOLLOUT],
+      ]); // default mask: IN|PRI|OUT
     } finally {
       ep.close();
       a.close();

@@ -21,7 +21,8 @@ import { checkNoFdLeaks, fdCount, observe, outcome, python, type Observation } f
 checkNoFdLeaks();
 
 type Sock = socket.Socket;
-type AnySelector = InstanceType<typeof EpollSelector> | InstanceType<typeof PollSelector> | InstanceType<typeof SelectSelector>;
+type AnySelector =
+  InstanceType<typeof EpollSelector> | InstanceType<typeof PollSelector> | InstanceType<typeof SelectSelector>;
 
 const classes: [string, new () => AnySelector][] = [
   ['DefaultSelector', DefaultSelector],
@@ -61,7 +62,7 @@ def relabel(o, labels):
 `;
 
 describe('constants and classes', () => {
-  it('EVENT_READ, EVENT_WRITE are CPython\'s; DefaultSelector is EpollSelector on Linux', () => {
+  it("EVENT_READ, EVENT_WRITE are CPython's; DefaultSelector is EpollSelector on Linux", () => {
     const py = python(`
 import selectors
 return [selectors.EVENT_READ, selectors.EVENT_WRITE, selectors.DefaultSelector.__name__]`);
@@ -114,8 +115,17 @@ return out`,
       const af = a.fileno();
       const bf = b.fileno();
       const lab = (x: unknown) => (x === a ? 'a' : x === b ? 'b' : x === af ? 'af' : x === bf ? 'bf' : '?');
-      const k = (key: SelectorKey) => [lab(key.fileobj), key.fd === af ? 'a' : key.fd === bf ? 'b' : '?', key.events, key.data ?? null];
-      const s = (t = 0) => sel.select(t).map(([key, ev]) => [k(key), ev]).sort();
+      const k = (key: SelectorKey) => [
+        lab(key.fileobj),
+        key.fd === af ? 'a' : key.fd === bf ? 'b' : '?',
+        key.events,
+        key.data ?? null,
+      ];
+      const s = (t = 0) =>
+        sel
+          .select(t)
+          .map(([key, ev]) => [k(key), ev])
+          .sort();
       const ours: unknown[] = [];
       const ka = sel.register(a, EVENT_READ, 'da');
       ours.push(k(ka), s());
@@ -124,7 +134,16 @@ return out`,
       const kb = sel.register(bf, EVENT_READ | EVENT_WRITE);
       ours.push(k(kb), s());
       const m = sel.get_map()!;
-      ours.push([sel.get_key(a) === ka, sel.get_key(bf) === kb, sel.get_key(af) === ka, m.get(a) === ka, m.size, m.has(a), m.has(b), m.has(bf)]);
+      ours.push([
+        sel.get_key(a) === ka,
+        sel.get_key(bf) === kb,
+        sel.get_key(af) === ka,
+        m.get(a) === ka,
+        m.size,
+        m.has(a),
+        m.has(b),
+        m.has(bf),
+      ]);
       const ka2 = sel.modify(a, EVENT_READ | EVENT_WRITE, 'da2');
       ours.push([k(ka2), ka2 === ka, sel.get_key(a) === ka2], s());
       ours.push(sel.modify(a, EVENT_READ | EVENT_WRITE, 'da2') === ka2);

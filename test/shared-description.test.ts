@@ -189,7 +189,7 @@ return out`,
     }
   });
 
-  it("net.Socket({fd: dup}) makes the shared description non-blocking: the object still says blocking, recv raises BlockingIOError", async () => {
+  it('net.Socket({fd: dup}) makes the shared description non-blocking: the object still says blocking, recv raises BlockingIOError', async () => {
     const [a, b] = socket.socketpair();
     let ns: net.Socket | undefined;
     try {

@@ -57,7 +57,14 @@ function startWorker(body, workerData) {
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, error: r.error, ms: performance.now() - t0 };
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    error: r.error,
+    ms: performance.now() - t0,
+  };
 }
 
 function lastJson(out: string): any {
@@ -341,7 +348,15 @@ console.log(JSON.stringify({ ended, drained, alive, freshResults, freshCodes, fu
     expect(r.signal, r.stderr).toBeNull(); // no crash (SIGSEGV, SIGABRT), no hang (SIGKILL)
     expect(r.status, r.stderr).toBe(0);
     const out = lastJson(r.stdout);
-    for (const kind of ['blocking-recv', 'blocking-accept', 'blocking-sendall', 'timeout-recv', 'timeout-sendall', 'timeout-connect', 'loop-recv']) {
+    for (const kind of [
+      'blocking-recv',
+      'blocking-accept',
+      'blocking-sendall',
+      'timeout-recv',
+      'timeout-sendall',
+      'timeout-connect',
+      'loop-recv',
+    ]) {
       expect(out.ended[kind]?.code, kind).toBe(1);
     }
     // Blocked in the kernel: terminate() waited for the main thread's release (300 ms after it).
