@@ -106,11 +106,41 @@ const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * The binding: node-gyp-build's choice, or the .node file named by the
- * environment variable SOCKMODE_NATIVE (a sanitizer or debug build; see
- * `npm run test:asan`).
- * @internal
+ * Loads the binding: the .node file named by the environment variable
+ * SOCKMODE_NATIVE (a sanitizer or debug build; see `npm run test:asan`), else
+ * node-gyp-build's choice (`build/Release` when built here, else a prebuild
+ * that fits this platform, libc and arch).
+ * @throws Error with code `ERR_SOCKMODE_PLATFORM` on Windows, which has none
+ *   of the POSIX socket semantics sockmode exposes (`O_NONBLOCK` on an fd,
+ *   poll(2), descriptions shared through dup(2)).
+ * @throws Error with code `ERR_SOCKMODE_NO_BINARY` when no prebuild fits and
+ *   none was compiled at install (cause: node-gyp-build's error).
  */
-export const native: Binding = process.env.SOCKMODE_NATIVE
-  ? (require(process.env.SOCKMODE_NATIVE) as Binding)
-  : (require('node-gyp-build') as (dir: string) => Binding)(root);
+function load(): Binding {
+  if (process.platform === 'win32') {
+    throw Object.assign(
+      new Error(
+        'sockmode needs a POSIX system (Linux, macOS, FreeBSD, OpenBSD, NetBSD): Windows sockets have no ' +
+          'O_NONBLOCK file descriptors, poll(2) or dup(2)-shared descriptions; use node:net there',
+      ),
+      { code: 'ERR_SOCKMODE_PLATFORM' },
+    );
+  }
+  if (process.env.SOCKMODE_NATIVE) return require(process.env.SOCKMODE_NATIVE) as Binding;
+  try {
+    return (require('node-gyp-build') as (dir: string) => Binding)(root);
+  } catch (e) {
+    throw Object.assign(
+      new Error(
+        `sockmode: no native binary for ${process.platform}-${process.arch} (prebuilt: linux-x64 with glibc >= 2.28 ` +
+          'and libstdc++ from GCC >= 11); build it from source with a C++17 compiler, make and python3: ' +
+          'npm rebuild sockmode',
+        { cause: e },
+      ),
+      { code: 'ERR_SOCKMODE_NO_BINARY' },
+    );
+  }
+}
+
+/** The binding, loaded once per module instance (see `load`). @internal */
+export const native: Binding = load();
