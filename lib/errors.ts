@@ -44,6 +44,12 @@ export class OSError extends Error {
   /** The system call that failed, when one did. */
   declare syscall?: string;
 
+  /**
+   * `new OSError(errno, strerror)`: an instance of the class errno maps to
+   * (`OSError` itself for an errno no subclass takes), message `[Errno N]
+   * strerror`, `code` the errno's name. `new OSError(message)` (or no
+   * argument): `errno` and `strerror` null, the message as given.
+   */
   constructor(errnoOrMessage?: number | string, strerror?: string) {
     if (new.target === OSError && typeof errnoOrMessage === 'number' && strerror !== undefined) {
       const Sub = byErrno.get(errnoOrMessage);
@@ -68,39 +74,81 @@ function named<T extends abstract new (...args: never[]) => Error>(cls: T, name:
 }
 named(OSError, 'OSError');
 
-/** EAGAIN/EWOULDBLOCK, EALREADY, EINPROGRESS: the operation would block. */
+/**
+ * The operation would block: EAGAIN/EWOULDBLOCK (11 on Linux) from a
+ * non-blocking call with nothing to do now, EINPROGRESS (115) from a
+ * non-blocking `connect()`, EALREADY (114) from a second one while the first
+ * is pending. Source: Python's `BlockingIOError`.
+ */
 export class BlockingIOError extends OSError {}
-/** Base of the connection errors. */
+/**
+ * Base of the connection errors (`BrokenPipeError`, `ConnectionAbortedError`,
+ * `ConnectionRefusedError`, `ConnectionResetError`); no errno maps to it
+ * directly. Source: Python's `ConnectionError`.
+ */
 export class ConnectionError extends OSError {}
-/** EPIPE, ESHUTDOWN: writing to a closed connection. */
+/**
+ * Writing to a closed connection: EPIPE (32 on Linux), ESHUTDOWN (108).
+ * sockmode's sends never raise SIGPIPE, so this is what a send to a closed
+ * peer gives (or `ConnectionResetError`). Source: Python's `BrokenPipeError`.
+ */
 export class BrokenPipeError extends ConnectionError {}
-/** ECONNABORTED. */
+/**
+ * The connection was aborted: ECONNABORTED (103 on Linux).
+ * Source: Python's `ConnectionAbortedError`.
+ */
 export class ConnectionAbortedError extends ConnectionError {}
-/** ECONNREFUSED: nothing listens at the address. */
+/**
+ * Nothing listens at the address: ECONNREFUSED (111 on Linux), from
+ * `connect()`, `create_connection()` and `loop.sock_connect()`.
+ * Source: Python's `ConnectionRefusedError`.
+ */
 export class ConnectionRefusedError extends ConnectionError {}
-/** ECONNRESET: the peer reset the connection. */
+/**
+ * The peer reset the connection: ECONNRESET (104 on Linux).
+ * Source: Python's `ConnectionResetError`.
+ */
 export class ConnectionResetError extends ConnectionError {}
-/** EINTR. */
+/**
+ * A system call interrupted by a signal: EINTR (4 on Linux). The calls that
+ * wait retry EINTR themselves (SEMANTICS §3, §11).
+ * Source: Python's `InterruptedError`.
+ */
 export class InterruptedError extends OSError {}
 /**
- * ETIMEDOUT from the kernel, and the library's own timeout:
+ * ETIMEDOUT (110 on Linux) from the kernel, and the library's own timeout:
  * `new TimeoutError('timed out')`, with `errno` and `strerror` null.
- * Alias: `timeout`.
+ * Alias: `timeout`. Source: Python's `TimeoutError` (`socket.timeout`).
  */
 export class TimeoutError extends OSError {}
-/** EACCES, EPERM. */
+/**
+ * Not permitted: EACCES (13 on Linux), EPERM (1); e.g. binding a port below
+ * 1024 unprivileged, or registering a regular file with `epoll`.
+ * Source: Python's `PermissionError`.
+ */
 export class PermissionError extends OSError {}
-/** ENOENT (an AF_UNIX path that does not exist). */
+/**
+ * ENOENT (2 on Linux): an AF_UNIX path that does not exist; also
+ * `Poll.modify()`, `epoll.modify()` and `epoll.unregister()` of an fd that is
+ * not registered. Source: Python's `FileNotFoundError`.
+ */
 export class FileNotFoundError extends OSError {}
-/** EEXIST. */
+/**
+ * EEXIST (17 on Linux): `epoll.register()` of an fd already registered; a
+ * `loop.sock_*` wait on an fd the event loop already watches for another
+ * owner (a `net.Socket`). Source: Python's `FileExistsError`.
+ */
 export class FileExistsError extends OSError {}
-/** EISDIR. */
+/** EISDIR (21 on Linux). Source: Python's `IsADirectoryError`. */
 export class IsADirectoryError extends OSError {}
-/** ENOTDIR. */
+/**
+ * ENOTDIR (20 on Linux): e.g. an AF_UNIX path through something that is not
+ * a directory. Source: Python's `NotADirectoryError`.
+ */
 export class NotADirectoryError extends OSError {}
-/** ECHILD. */
+/** ECHILD (10 on Linux). Source: Python's `ChildProcessError`. */
 export class ChildProcessError extends OSError {}
-/** ESRCH. */
+/** ESRCH (3 on Linux). Source: Python's `ProcessLookupError`. */
 export class ProcessLookupError extends OSError {}
 
 /**
@@ -109,12 +157,18 @@ export class ProcessLookupError extends OSError {}
  * errno. Source: Python's `socket.gaierror`.
  */
 export class gaierror extends OSError {}
-/** A legacy resolver (h_errno) failure. Source: Python's `socket.herror`. */
+/**
+ * A legacy resolver (h_errno) failure. No sockmode call raises it (there is
+ * no `gethostbyname`); it exists for code that catches it.
+ * Source: Python's `socket.herror`.
+ */
 export class herror extends OSError {}
 
 /**
- * Python's `KeyError`, for lookups of objects that were never registered.
- * Source: Python's `KeyError`.
+ * Python's `KeyError`, for lookups of objects that were never registered:
+ * `Poll.unregister()` of an unknown fd, and the selectors' `unregister`,
+ * `modify`, `get_key` of an unknown object or `register` of one already
+ * registered. Not an `OSError`: no errno. Source: Python's `KeyError`.
  */
 export class KeyError extends Error {}
 named(KeyError, 'KeyError');

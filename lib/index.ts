@@ -5,6 +5,8 @@
  * `catch (e) { if (e instanceof socket.timeout) ... }`.
  *
  * Source: Python's `socket` module (`Lib/socket.py`, `Modules/socketmodule.c`).
+ *
+ * @module sockmode
  */
 import { hostname } from 'node:os';
 import { bytesLike, int, optInt, pyRepr, size } from './args.js';
@@ -28,20 +30,51 @@ export type {
 
 const C = native.constants;
 
-/** Address families. Source: socket(2), address_families(7). */
+/**
+ * Address families, the first argument of `socket()`: `AF_INET` IPv4
+ * (ip(7)); `AF_INET6` IPv6 (ipv6(7)); `AF_UNIX` local sockets named by a path
+ * (unix(7)); `AF_UNSPEC` any family (getaddrinfo(3)).
+ * Source: socket(2), address_families(7); Python's `socket.AF_*`.
+ */
 export const AF_INET = C.AF_INET,
   AF_INET6 = C.AF_INET6,
   AF_UNIX = C.AF_UNIX,
   AF_UNSPEC = C.AF_UNSPEC;
-/** Socket types; `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are flags to or into the type (Linux, BSD). */
+/**
+ * Socket types, the second argument of `socket()`: `SOCK_STREAM` a
+ * connected byte stream (TCP); `SOCK_DGRAM` datagrams (UDP);
+ * `SOCK_SEQPACKET` a connected stream of records; `SOCK_RAW` raw protocol
+ * access (CAP_NET_RAW for AF_INET and AF_INET6).
+ * Source: socket(2); Python's `socket.SOCK_*`.
+ */
 export const SOCK_STREAM = C.SOCK_STREAM,
   SOCK_DGRAM = C.SOCK_DGRAM,
   SOCK_SEQPACKET = C.SOCK_SEQPACKET,
   SOCK_RAW = C.SOCK_RAW;
-/** `undefined` where the platform has no such flag (macOS). */
+/**
+ * Flags to OR into a socket type, `type | SOCK_NONBLOCK` (Linux, BSD;
+ * `undefined` where the platform has no such flag, macOS): `SOCK_NONBLOCK` creates the socket non-blocking,
+ * so the object starts in non-blocking mode (timeout 0) whatever the default
+ * timeout; `SOCK_CLOEXEC` close-on-exec, which every fd sockmode creates is
+ * anyway. `Socket.type` never carries either.
+ * Source: socket(2); Python's `socket.SOCK_NONBLOCK`, `socket.SOCK_CLOEXEC`.
+ */
 export const SOCK_NONBLOCK: number | undefined = C.SOCK_NONBLOCK,
   SOCK_CLOEXEC: number | undefined = C.SOCK_CLOEXEC;
-/** Socket-level options. Source: socket(7). */
+/**
+ * `SOL_SOCKET`, the socket-level option level, and its options (integers
+ * unless said): `SO_REUSEADDR` let bind(2) reuse a local address (one still
+ * in TIME_WAIT);
+ * `SO_ERROR` read and clear the pending error (an errno, 0 for none);
+ * `SO_TYPE` the socket type (read-only); `SO_RCVBUF`/`SO_SNDBUF` the receive
+ * and send buffer sizes in bytes (Linux doubles the value set);
+ * `SO_KEEPALIVE` send keep-alive probes; `SO_LINGER` how `close()` lingers
+ * on unsent data (bytes: a `struct linger`); `SO_RCVTIMEO`/`SO_SNDTIMEO` the
+ * kernel's own receive and send timeouts (bytes: a `struct timeval`), apart
+ * from sockmode's timeout; `SO_BROADCAST` allow sending to broadcast
+ * addresses; `SO_ACCEPTCONN` 1 when the socket listens (read-only).
+ * Source: socket(7), getsockopt(2); Python's `socket.SOL_SOCKET`, `socket.SO_*`.
+ */
 export const SOL_SOCKET = C.SOL_SOCKET,
   SO_REUSEADDR = C.SO_REUSEADDR,
   SO_ERROR = C.SO_ERROR,
@@ -54,31 +87,72 @@ export const SOL_SOCKET = C.SOL_SOCKET,
   SO_SNDTIMEO = C.SO_SNDTIMEO,
   SO_BROADCAST = C.SO_BROADCAST,
   SO_ACCEPTCONN = C.SO_ACCEPTCONN;
-/** `undefined` where the platform lacks them. */
+/**
+ * Socket-level options some platforms lack (`undefined` there):
+ * `SO_REUSEPORT` let several sockets bind the same address and port;
+ * `SO_DOMAIN` the address family (read-only); `SO_PROTOCOL` the protocol
+ * (read-only). Linux has all three.
+ * Source: socket(7); Python's `socket.SO_REUSEPORT`, `socket.SO_DOMAIN`,
+ * `socket.SO_PROTOCOL`.
+ */
 export const SO_REUSEPORT: number | undefined = C.SO_REUSEPORT,
   SO_DOMAIN: number | undefined = C.SO_DOMAIN,
   SO_PROTOCOL: number | undefined = C.SO_PROTOCOL;
-/** Protocol levels and options. Source: ip(7), ipv6(7), tcp(7). */
+/**
+ * Protocol numbers, used as `socket()`'s `proto` and as option levels:
+ * `IPPROTO_IP` IPv4 (ip(7)), `IPPROTO_TCP` TCP (tcp(7)), `IPPROTO_UDP` UDP
+ * (udp(7)), `IPPROTO_IPV6` IPv6 (ipv6(7)). Options: `TCP_NODELAY` (level
+ * IPPROTO_TCP) send at once, without Nagle's delay; `IPV6_V6ONLY` (level
+ * IPPROTO_IPV6) an AF_INET6 socket that takes IPv6 only, not IPv4-mapped.
+ * Source: ip(7), ipv6(7), tcp(7); Python's `socket.IPPROTO_*`,
+ * `socket.TCP_NODELAY`, `socket.IPV6_V6ONLY`.
+ */
 export const IPPROTO_IP = C.IPPROTO_IP,
   IPPROTO_TCP = C.IPPROTO_TCP,
   IPPROTO_UDP = C.IPPROTO_UDP,
   IPPROTO_IPV6 = C.IPPROTO_IPV6,
   TCP_NODELAY = C.TCP_NODELAY,
   IPV6_V6ONLY = C.IPV6_V6ONLY;
-/** Flags of recv/send. Source: recv(2), send(2). */
+/**
+ * Flags of the receive and send calls (their `flags` argument):
+ * `MSG_PEEK` return data without taking it from the queue; `MSG_DONTWAIT`
+ * make this one syscall non-blocking; `MSG_WAITALL` have the kernel wait for
+ * the full count (receives); `MSG_OOB` out-of-band (TCP urgent) data.
+ * Source: recv(2), send(2); Python's `socket.MSG_*`.
+ */
 export const MSG_PEEK = C.MSG_PEEK,
   MSG_DONTWAIT = C.MSG_DONTWAIT,
   MSG_WAITALL = C.MSG_WAITALL,
   MSG_OOB = C.MSG_OOB;
-/** `undefined` where the platform lacks it; sockmode sends never raise SIGPIPE either way. */
+/**
+ * Send flag: no SIGPIPE on a broken stream, EPIPE only (`undefined` where
+ * the platform lacks it). sockmode's sends never
+ * raise SIGPIPE either way: they add this flag themselves, or use
+ * SO_NOSIGPIPE. Source: send(2); Python's `socket.MSG_NOSIGNAL`.
+ */
 export const MSG_NOSIGNAL: number | undefined = C.MSG_NOSIGNAL;
-/** `shutdown()` directions. Source: shutdown(2). */
+/**
+ * `shutdown()` directions: `SHUT_RD` no more receives, `SHUT_WR` no more
+ * sends (the peer reads end of stream), `SHUT_RDWR` both.
+ * Source: shutdown(2); Python's `socket.SHUT_*`.
+ */
 export const SHUT_RD = C.SHUT_RD,
   SHUT_WR = C.SHUT_WR,
   SHUT_RDWR = C.SHUT_RDWR;
-/** The kernel's listen backlog limit. Source: listen(2). */
+/**
+ * The system headers' listen backlog limit (`listen()` without a backlog uses
+ * `min(SOMAXCONN, 128)`). Source: listen(2); Python's `socket.SOMAXCONN`.
+ */
 export const SOMAXCONN = C.SOMAXCONN;
-/** getaddrinfo flags. Source: getaddrinfo(3). */
+/**
+ * Flags of `getaddrinfo()`: `AI_PASSIVE` a null host gives the wildcard
+ * address, for bind; `AI_CANONNAME` fill in the first result's canonname;
+ * `AI_NUMERICHOST` the host must be a numeric address (no lookup);
+ * `AI_NUMERICSERV` the port must be numeric; `AI_ADDRCONFIG` only families
+ * the host has an address of; `AI_V4MAPPED` with AF_INET6, IPv4-mapped
+ * addresses when there is no IPv6 one; `AI_ALL` with AI_V4MAPPED, both.
+ * Source: getaddrinfo(3); Python's `socket.AI_*`.
+ */
 export const AI_PASSIVE = C.AI_PASSIVE,
   AI_CANONNAME = C.AI_CANONNAME,
   AI_NUMERICHOST = C.AI_NUMERICHOST,
@@ -86,7 +160,16 @@ export const AI_PASSIVE = C.AI_PASSIVE,
   AI_ADDRCONFIG = C.AI_ADDRCONFIG,
   AI_V4MAPPED = C.AI_V4MAPPED,
   AI_ALL = C.AI_ALL;
-/** getaddrinfo error numbers, as `gaierror.errno` carries them (negative on Linux). */
+/**
+ * getaddrinfo(3) error numbers, as `gaierror.errno` carries them (negative
+ * on Linux): `EAI_AGAIN` temporary failure, try again; `EAI_BADFLAGS` invalid
+ * flags; `EAI_FAIL` permanent failure; `EAI_FAMILY` family not supported;
+ * `EAI_MEMORY` out of memory; `EAI_NONAME` name or service not known;
+ * `EAI_SERVICE` service not supported for the socket type; `EAI_SOCKTYPE`
+ * socket type not supported; `EAI_SYSTEM` a system error, in errno;
+ * `EAI_OVERFLOW` a result buffer too small.
+ * Source: getaddrinfo(3), gai_strerror(3); Python's `socket.EAI_*`.
+ */
 export const EAI_AGAIN = C.EAI_AGAIN,
   EAI_BADFLAGS = C.EAI_BADFLAGS,
   EAI_FAIL = C.EAI_FAIL,
@@ -97,16 +180,44 @@ export const EAI_AGAIN = C.EAI_AGAIN,
   EAI_SOCKTYPE = C.EAI_SOCKTYPE,
   EAI_SYSTEM = C.EAI_SYSTEM,
   EAI_OVERFLOW = C.EAI_OVERFLOW;
-/** Ancillary data and message flags. Source: cmsg(3), unix(7), recvmsg(2). */
+/**
+ * Ancillary data and message flags: `SCM_RIGHTS` (level SOL_SOCKET) passes
+ * file descriptors over AF_UNIX, the data an `Int32Array` of fds (see
+ * `send_fds`); `MSG_TRUNC` in `recvmsg`'s msg_flags, the datagram was longer
+ * than the buffer; `MSG_CTRUNC` in msg_flags, the ancillary data did not fit
+ * `ancbufsize`.
+ * Source: cmsg(3), unix(7), recvmsg(2); Python's `socket.SCM_RIGHTS`,
+ * `socket.MSG_TRUNC`, `socket.MSG_CTRUNC`.
+ */
 export const SCM_RIGHTS = C.SCM_RIGHTS,
   MSG_TRUNC = C.MSG_TRUNC,
   MSG_CTRUNC = C.MSG_CTRUNC;
-/** `undefined` where the platform lacks them (Linux has them). */
+/**
+ * `undefined` where the platform lacks them (Linux has them):
+ * `MSG_CMSG_CLOEXEC` received fds are close-on-exec (`recvmsg` sets it
+ * itself); `SCM_CREDENTIALS` ancillary data with the sender's pid, uid and
+ * gid (`struct ucred`); `SO_PASSCRED` receive SCM_CREDENTIALS;
+ * `SO_PEERCRED` the connected peer's `struct ucred` (bytes, read-only).
+ * Source: unix(7), recvmsg(2); Python's `socket.MSG_CMSG_CLOEXEC`,
+ * `socket.SCM_CREDENTIALS`, `socket.SO_PASSCRED`, `socket.SO_PEERCRED`.
+ */
 export const MSG_CMSG_CLOEXEC: number | undefined = C.MSG_CMSG_CLOEXEC,
   SCM_CREDENTIALS: number | undefined = C.SCM_CREDENTIALS,
   SO_PASSCRED: number | undefined = C.SO_PASSCRED,
   SO_PEERCRED: number | undefined = C.SO_PEERCRED;
-/** IP options, multicast included. Source: ip(7), ipv6(7). */
+/**
+ * IP options. Level IPPROTO_IP: `IP_TTL` time to live of unicast packets;
+ * `IP_TOS` type-of-service byte; `IP_MULTICAST_TTL` time to live of
+ * multicast packets; `IP_MULTICAST_LOOP` loop sent multicast back to local
+ * receivers; `IP_MULTICAST_IF` the interface multicast leaves by;
+ * `IP_ADD_MEMBERSHIP`/`IP_DROP_MEMBERSHIP` join or leave a group (bytes: a
+ * `struct ip_mreq`). Level IPPROTO_IPV6: `IPV6_JOIN_GROUP`/`IPV6_LEAVE_GROUP`
+ * join or leave a group (bytes: a `struct ipv6_mreq`); `IPV6_MULTICAST_HOPS`
+ * hop limit of multicast packets; `IPV6_MULTICAST_LOOP` loop sent multicast
+ * back; `IPV6_MULTICAST_IF` the interface index multicast leaves by;
+ * `IPV6_UNICAST_HOPS` hop limit of unicast packets.
+ * Source: ip(7), ipv6(7); Python's `socket.IP_*`, `socket.IPV6_*`.
+ */
 export const IP_TTL = C.IP_TTL,
   IP_TOS = C.IP_TOS,
   IP_MULTICAST_TTL = C.IP_MULTICAST_TTL,
@@ -120,12 +231,23 @@ export const IP_TTL = C.IP_TTL,
   IPV6_MULTICAST_LOOP = C.IPV6_MULTICAST_LOOP,
   IPV6_MULTICAST_IF = C.IPV6_MULTICAST_IF,
   IPV6_UNICAST_HOPS = C.IPV6_UNICAST_HOPS;
-/** IPv4 special addresses, host byte order. Source: ip(7). */
+/**
+ * IPv4 special addresses as 32-bit numbers in host byte order:
+ * `INADDR_ANY` 0.0.0.0 (any address); `INADDR_BROADCAST` 255.255.255.255;
+ * `INADDR_LOOPBACK` 127.0.0.1; `INADDR_NONE` inet_addr(3)'s error value (the
+ * same bits as INADDR_BROADCAST).
+ * Source: ip(7); Python's `socket.INADDR_*`.
+ */
 export const INADDR_ANY = C.INADDR_ANY,
   INADDR_BROADCAST = C.INADDR_BROADCAST,
   INADDR_LOOPBACK = C.INADDR_LOOPBACK,
   INADDR_NONE = C.INADDR_NONE;
-/** `undefined` where the platform lacks them. */
+/**
+ * getaddrinfo(3) error numbers some platforms lack (`undefined` there):
+ * `EAI_NODATA` the host exists but has no address; `EAI_ADDRFAMILY` the host
+ * has no address in the requested family.
+ * Source: getaddrinfo(3); Python's `socket.EAI_NODATA`, `socket.EAI_ADDRFAMILY`.
+ */
 export const EAI_NODATA: number | undefined = C.EAI_NODATA,
   EAI_ADDRFAMILY: number | undefined = C.EAI_ADDRFAMILY;
 
@@ -341,7 +463,8 @@ export function get_blocking(fd: number): boolean {
 /**
  * Sets or clears `O_NONBLOCK` on `fd`'s open file description, as any other
  * holder of the fd could; socket objects on it keep their own timeout.
- * @throws OSError [Errno 9] for a closed fd.
+ * @throws TypeError for a non-boolean `blocking`; OSError [Errno 9] for a
+ *   closed fd.
  * Source: ioctl(2) FIONBIO, Python's `os.set_blocking()`.
  */
 export function set_blocking(fd: number, blocking: boolean): void {
@@ -399,8 +522,8 @@ export function send_fds(
  * `[data, fds, msg_flags, address]`. The fds are new, close-on-exec, and the
  * caller's to close; when more arrived than fit, msg_flags has MSG_CTRUNC and
  * the kernel closed the rest (none leaks).
- * @throws as `Socket.recvmsg`. Source: unix(7) SCM_RIGHTS, Python's
- * `socket.recv_fds()`.
+ * @throws RangeError('negative maxfds'), and as `Socket.recvmsg`.
+ * Source: unix(7) SCM_RIGHTS, Python's `socket.recv_fds()`.
  */
 export function recv_fds(
   sock: Socket,
@@ -425,8 +548,8 @@ function fdsOf(ancdata: AncData[]): number[] {
 
 /**
  * The 4-byte packed form of a dotted IPv4 address (accepts inet_aton's short
- * forms, '127.1'). @throws OSError('illegal IP address string passed to
- * inet_aton'). Source: inet_aton(3), Python's `socket.inet_aton()`.
+ * forms, '127.1'). @throws TypeError (not a string), OSError('illegal IP
+ * address string passed to inet_aton'). Source: inet_aton(3), Python's `socket.inet_aton()`.
  */
 export function inet_aton(ip: string): Buffer {
   if (typeof ip !== 'string') throw new TypeError(`inet_aton() argument must be str, not ${typeof ip}`);
@@ -446,8 +569,8 @@ export function inet_ntoa(packed: BytesLike): string {
 
 /**
  * The packed form (4 or 16 bytes) of an IPv4 or IPv6 address in text.
- * @throws OSError('illegal IP address string passed to inet_pton'), OSError
- *   [Errno 97] for another family. Source: inet_pton(3), Python's `socket.inet_pton()`.
+ * @throws TypeError (not a string), OSError('illegal IP address string
+ *   passed to inet_pton'), OSError [Errno 97] for another family. Source: inet_pton(3), Python's `socket.inet_pton()`.
  */
 export function inet_pton(family: number, ip: string): Buffer {
   if (typeof ip !== 'string') throw new TypeError(`inet_pton() argument 2 must be str, not ${typeof ip}`);

@@ -445,16 +445,28 @@ export function sock_accept(sock: Socket, options?: LoopOptions): Promise<[Socke
 }
 
 /**
- * The event-loop API: `import { loop } from 'sockmode'`. Source: asyncio's event loop `sock_*` methods.
+ * The event-loop API: `import { loop } from 'sockmode'`, then
+ * `await loop.sock_recv(sock, 4096)`. Every function takes a non-blocking
+ * `Socket`, returns a Promise, never throws synchronously, and waits for
+ * readiness on Node's event loop (no thread pool); `{ signal }` cancels.
+ * Source: asyncio's event loop `sock_*` methods.
  * @namespace
  */
 export const loop = {
+  /** Receives at most `nbytes` bytes (a Buffer); asyncio's `loop.sock_recv()`. */
   sock_recv,
+  /** Receives into a caller's buffer in place (a byte count); asyncio's `loop.sock_recv_into()`. */
   sock_recv_into,
+  /** Receives one datagram: `[data, address]`; asyncio's `loop.sock_recvfrom()`. */
   sock_recvfrom,
+  /** Receives one datagram into a caller's buffer: `[count, address]`; asyncio's `loop.sock_recvfrom_into()`. */
   sock_recvfrom_into,
+  /** Sends all of the data, waiting for buffer space as needed; asyncio's `loop.sock_sendall()`. */
   sock_sendall,
+  /** Sends one datagram to an address (a byte count); asyncio's `loop.sock_sendto()`. */
   sock_sendto,
+  /** Connects, waiting for the connection to complete; asyncio's `loop.sock_connect()`. */
   sock_connect,
+  /** Accepts a connection: `[conn, address]`, conn non-blocking; asyncio's `loop.sock_accept()`. */
   sock_accept,
 };

@@ -5,6 +5,8 @@
  * the reference, which is limited to 1024 on Linux).
  *
  * Source: select(2), poll(2), Python's `select` module.
+ *
+ * @module sockmode/select
  */
 import { typeName } from './args.js';
 import { KeyError, OSError } from './errors.js';
@@ -13,18 +15,34 @@ import { parseTimeout } from './timeout.js';
 
 const C = native.constants;
 
-/** poll(2) events. Source: poll(2). */
+/**
+ * poll(2) event bits, for `Poll.register()` masks and in `poll()`'s revents:
+ * `POLLIN` data to read (or end of stream, or a pending connection);
+ * `POLLPRI` urgent data (TCP out-of-band); `POLLOUT` writing will not block;
+ * `POLLERR` an error is pending, `POLLHUP` hang-up, `POLLNVAL` the fd is not
+ * open: these three are reported whether asked for or not.
+ * Source: poll(2); Python's `select.POLL*`.
+ */
 export const POLLIN = C.POLLIN,
   POLLPRI = C.POLLPRI,
   POLLOUT = C.POLLOUT,
   POLLERR = C.POLLERR,
   POLLHUP = C.POLLHUP,
   POLLNVAL = C.POLLNVAL;
-/** `undefined` where the platform lacks it (Linux has it). */
+/**
+ * poll(2) event bit: the peer shut down its writing half (`undefined` where
+ * the platform lacks it; Linux has it). Source: poll(2); Python's
+ * `select.POLLRDHUP`.
+ */
 export const POLLRDHUP: number | undefined = C.POLLRDHUP;
 
 /** An fd, or an object with a `fileno()` method returning one (a `Socket`). */
-export type FileLike = number | { fileno(): number };
+export type FileLike =
+  | number
+  | {
+      /** The object's fd; a closed `Socket` returns -1. */
+      fileno(): number;
+    };
 
 // What select(2) reports for each poll(2) revents (the kernel's POLLIN_SET,
 // POLLOUT_SET and POLLEX_SET).
@@ -191,7 +209,17 @@ export function poll(): Poll {
   return new Poll();
 }
 
-/** epoll(7) events (Linux; `undefined` elsewhere). Source: epoll_ctl(2). */
+/**
+ * epoll(7) event bits (Linux; `undefined` elsewhere), for `epoll` masks and
+ * results: `EPOLLIN`, `EPOLLOUT`, `EPOLLPRI`, `EPOLLERR`, `EPOLLHUP` as the
+ * POLL* bits; `EPOLLRDHUP` the peer shut down its writing half; `EPOLLET`
+ * edge-triggered (bit 31); `EPOLLONESHOT` report once, then disable until
+ * `modify()`; `EPOLLEXCLUSIVE` exclusive wakeup among the epoll instances
+ * watching the fd with it (`register()` only); `EPOLLRDNORM`, `EPOLLRDBAND`,
+ * `EPOLLWRNORM`, `EPOLLWRBAND` normal and priority band data, as poll(2)'s;
+ * `EPOLLMSG` ignored by Linux.
+ * Source: epoll_ctl(2); Python's `select.EPOLL*`.
+ */
 export const EPOLLIN = C.EPOLLIN,
   EPOLLOUT = C.EPOLLOUT,
   EPOLLPRI = C.EPOLLPRI,
@@ -217,6 +245,10 @@ export class epoll {
   #epfd: number;
   #out: Int32Array = new Int32Array(0);
 
+  /**
+   * Creates the epoll fd with epoll_create1(EPOLL_CLOEXEC). `sizehint` and
+   * `flags` are accepted for Python's signature and ignored.
+   */
   constructor(sizehint = -1, flags = 0) {
     void sizehint;
     void flags;
@@ -255,7 +287,8 @@ export class epoll {
   /**
    * Watches fd for `eventmask` (default EPOLLIN | EPOLLPRI | EPOLLOUT).
    * @throws FileExistsError [Errno 17] when already registered, OSError
-   *   [Errno 9] for an fd that is not open, [Errno 1] for a regular file.
+   *   [Errno 9] for an fd that is not open, PermissionError [Errno 1] for a
+   *   regular file.
    * Source: epoll_ctl(2) EPOLL_CTL_ADD.
    */
   register(fd: FileLike, eventmask: number = DEFAULT_MASK): void {

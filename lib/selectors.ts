@@ -7,14 +7,16 @@
  * `SelectorKey`s.
  *
  * Source: Python's `Lib/selectors.py`.
+ *
+ * @module sockmode/selectors
  */
 import { KeyError } from './errors.js';
 import { native } from './native.js';
 import { epoll, EPOLLIN, EPOLLOUT, FileLike, Poll, POLLIN, POLLOUT, select as selectFds } from './select.js';
 
-/** Readable. Source: Python's `selectors.EVENT_READ`. */
+/** Event bit 1: readable. Source: Python's `selectors.EVENT_READ`. */
 export const EVENT_READ = 1;
-/** Writable. Source: Python's `selectors.EVENT_WRITE`. */
+/** Event bit 2: writable. Source: Python's `selectors.EVENT_WRITE`. */
 export const EVENT_WRITE = 2;
 
 /**
@@ -22,10 +24,15 @@ export const EVENT_WRITE = 2;
  * caller's data. Source: Python's `selectors.SelectorKey`.
  */
 export class SelectorKey<T = unknown> {
+  /** Made by the selector's `register()`/`modify()`, not by callers. */
   constructor(
+    /** The file object as registered: a `Socket` (or any object with `fileno()`) or an fd. */
     readonly fileobj: FileLike,
+    /** Its fd at registration time. */
     readonly fd: number,
+    /** The events asked for: a mask of `EVENT_READ` and `EVENT_WRITE`. */
     readonly events: number,
+    /** The caller's data given to `register()`/`modify()` (`undefined` when none was). */
     readonly data: T,
   ) {}
 }
@@ -53,14 +60,21 @@ function fileobjToFd(fileobj: FileLike): number {
   return fd as number;
 }
 
-/** A read-only view of a selector's registrations, by file object. */
+/**
+ * A read-only view of a selector's registrations, by file object: what
+ * `get_map()` returns. Source: Python's `selectors._SelectorMapping`.
+ */
 export class SelectorMapping<T = unknown> implements Iterable<number> {
-  constructor(readonly selector: BaseSelector<T>) {}
+  /** Made by the selector; `get_map()` returns it. */
+  constructor(
+    /** The selector whose registrations this views. */
+    readonly selector: BaseSelector<T>,
+  ) {}
   /** The number of registrations. */
   get size(): number {
     return this.selector._keys().size;
   }
-  /** The key of fileobj. @throws KeyError('<fileobj> is not registered'). */
+  /** The key of fileobj. @throws KeyError(`'<fileobj> is not registered'`). */
   get(fileobj: FileLike): SelectorKey<T> {
     const key = this.selector._lookupKey(fileobj);
     if (!key) throw new KeyError(`${repr(fileobj)} is not registered`);
@@ -134,7 +148,7 @@ export abstract class BaseSelector<T = unknown> {
 
   /**
    * Unregisters fileobj and returns its key; works after fileobj was closed.
-   * @throws KeyError('<fileobj> is not registered').
+   * @throws KeyError(`'<fileobj> is not registered'`).
    */
   unregister(fileobj: FileLike): SelectorKey<T> {
     const key = this._lookupKey(fileobj);
@@ -146,7 +160,7 @@ export abstract class BaseSelector<T = unknown> {
 
   /**
    * Changes the events or data of a registration; returns the new key.
-   * @throws KeyError('<fileobj> is not registered'), RangeError for events.
+   * @throws KeyError(`'<fileobj> is not registered'`), RangeError for events.
    */
   modify(fileobj: FileLike, events: number, data?: T): SelectorKey<T> {
     const key = this._lookupKey(fileobj);
@@ -171,7 +185,11 @@ export abstract class BaseSelector<T = unknown> {
   /**
    * Waits at most `timeout` seconds (`null` or omitted: forever; 0 or less:
    * poll) and returns `[key, events]` for each ready registration, events
-   * limited to what it asked for. An interrupted wait returns `[]`.
+   * limited to what it asked for; `[]` when the time ran out. EINTR waits
+   * again with what remains.
+   * @throws TypeError (timeout not a number or null); RangeError('I/O
+   *   operation on closed epoll object') from a closed `EpollSelector`.
+   * Source: poll(2) or epoll_wait(2), Python's `selectors.BaseSelector.select()`.
    */
   select(timeout?: number | null): [SelectorKey<T>, number][] {
     if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {

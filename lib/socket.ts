@@ -115,6 +115,11 @@ export class Socket {
   /** The timeout in native form: -1 blocking, 0 non-blocking, > 0 ns. */
   #t: number;
 
+  /**
+   * Creates a socket (defaults AF_INET, SOCK_STREAM, 0), or adopts `fileno`
+   * (family, type and proto left `undefined` are read from it). The mode and
+   * the errors are the class's, above.
+   */
   constructor(family?: number, type?: number, proto?: number, fileno?: number | null) {
     let fd: number;
     if (fileno === undefined || fileno === null) {
@@ -579,6 +584,7 @@ export class Socket {
     return s + '>';
   }
 
+  /** What `util.inspect()` and `console.log()` show: the `toString()` repr. */
   [inspect.custom](): string {
     return this.toString();
   }
