@@ -304,8 +304,9 @@ Napi::Value InetAton(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(info.Env(), reinterpret_cast<char*>(&a), sizeof a);
 }
 
-// inet_pton(family, text) -> Buffer(4 or 16); OSError [Errno 22] when the
-// text is no address of that family, [Errno 97] for another family.
+// inet_pton(family, text) -> Buffer(4 or 16); OSError('illegal IP address
+// string passed to inet_pton') (errno null, as CPython) when the text is no
+// address of that family, OSError [Errno 97] for an unknown family.
 Napi::Value InetPton(const Napi::CallbackInfo& info) {
   int family = info[0].As<Napi::Number>().Int32Value();
   std::string text = info[1].As<Napi::String>().Utf8Value();
