@@ -5,19 +5,22 @@
  * and closes its own copy; the worker adopts the fd it received
  * (`socket(fileno=fd)`), reads the request and answers the client itself.
  *
- * Run from the repository root (no build step: vite, a dev dependency, strips
- * the types on the fly):
+ * Run from the repository root (tsx, a dev dependency, runs the TypeScript
+ * as it is; the package itself comes from dist/, built by `npm ci`):
  *
- *   node --input-type=module -e "const { runnerImport } = await import('vite'); const { module } = await runnerImport('./examples/pass-fd.ts', { configFile: false, logLevel: 'silent', oxc: { target: 'node20' } }); await module.main();"
+ *   npx tsx examples/pass-fd.ts
+ *
+ * The worker is this same file, started again by the parent in a child
+ * process (`node --import tsx`) with the arguments `worker <timeout>`.
  *
  * Bounded: every socket is in timeout mode (`timeout` seconds) and the worker
  * is killed if it outlives a watchdog.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync, realpathSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as socket from '../lib/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as socket from 'sockmode';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
@@ -97,13 +100,12 @@ export function worker(timeout: number): void {
   }
 }
 
-/** Runs this module's `fn(...args)` in a child node process whose fd 3 is `fd`. */
-function runSelf(fn: string, args: unknown[], fd: number): ChildProcess {
-  const code =
-    `const { runnerImport } = await import('vite');` +
-    `const { module } = await runnerImport(${JSON.stringify(here)}, { configFile: false, logLevel: 'silent', oxc: { target: 'node20' } });` +
-    `await module[${JSON.stringify(fn)}](...${JSON.stringify(args)});`;
-  return spawn(process.execPath, ['--input-type=module', '-e', code], {
+/**
+ * Runs this file again in a child node process (tsx's loader strips the
+ * types) as `<file> worker <timeout>`, with `fd` as the child's fd 3.
+ */
+function runWorker(timeout: number, fd: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', here, 'worker', String(timeout)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit', fd],
   });
@@ -117,7 +119,7 @@ export async function main(options: PassFdOptions = {}): Promise<PassFdResult> {
   let child: ChildProcess | undefined;
   let watchdog: NodeJS.Timeout | undefined;
   try {
-    const c = (child = runSelf('worker', [timeout], childEnd.fileno()));
+    const c = (child = runWorker(timeout, childEnd.fileno()));
     let stdout = '';
     c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => c.on('close', (code) => resolve(code)));
@@ -161,4 +163,19 @@ export async function main(options: PassFdOptions = {}): Promise<PassFdResult> {
     for (const s of opened) s.close();
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+}
+
+/** Whether this file is the program being run (not imported). */
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  if (process.argv[2] === 'worker') worker(Number(process.argv[3]));
+  else await main();
 }

@@ -10,10 +10,10 @@
  * The Python it reads like: `selectors.DefaultSelector()`, `sel.register(sock,
  * EVENT_READ, data)`, `for key, mask in sel.select(timeout): ...`.
  *
- * Run it (Node 20 runs no .ts directly, so compile it first; from the package
- * root, after the native addon is built):
+ * Run it from the repository root (tsx, a dev dependency, runs the TypeScript
+ * as it is; the package itself comes from dist/, built by `npm ci`):
  *
- *   npx tsc -p tsconfig.json && npx tsc --module nodenext --target es2022 --lib es2022,esnext.disposable --types node --skipLibCheck --rootDir examples --outDir build/examples examples/selector-echo.ts && node build/examples/selector-echo.js 50
+ *   npx tsx examples/selector-echo.ts 50
  *
  * Arguments: the number of clients (default 20), `--size <bytes>` per client
  * (default 200000), `--timeout <seconds>` (default 15), `--json` for the result

@@ -3,10 +3,13 @@
  * the client here; both sockets are in timeout mode, so no call waits longer
  * than its timeout.
  *
- * Run from the repository root (no build step: vite, a dev dependency, strips
- * the types on the fly):
+ * Run from the repository root (tsx, a dev dependency, runs the TypeScript
+ * as it is; the package itself comes from dist/, built by `npm ci`):
  *
- *   node --input-type=module -e "const { runnerImport } = await import('vite'); const { module } = await runnerImport('./examples/udp-echo.ts', { configFile: false, logLevel: 'silent', oxc: { target: 'node20' } }); await module.main();"
+ *   npx tsx examples/udp-echo.ts
+ *
+ * The server is this same file, started again by the client in a child
+ * process (`node --import tsx`) with the arguments `serve <count> <idle>`.
  *
  * Bounded: the server stops after `count` datagrams or after `idle` seconds
  * without one; the client waits at most `timeout` seconds per reply and
@@ -15,10 +18,10 @@
  * gone, so `recvfrom` raises `socket.timeout` (TimeoutError('timed out')).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeSync } from 'node:fs';
+import { realpathSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as socket from '../lib/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as socket from 'sockmode';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
@@ -83,13 +86,9 @@ export function serve(count: number, idle: number): { served: number; stopped: '
   }
 }
 
-/** Runs this module's `fn(...args)` in a child node process (through vite's module runner). */
-function runSelf(fn: string, args: unknown[]): ChildProcess {
-  const code =
-    `const { runnerImport } = await import('vite');` +
-    `const { module } = await runnerImport(${JSON.stringify(here)}, { configFile: false, logLevel: 'silent', oxc: { target: 'node20' } });` +
-    `await module[${JSON.stringify(fn)}](...${JSON.stringify(args)});`;
-  return spawn(process.execPath, ['--input-type=module', '-e', code], {
+/** Runs this file again in a child node process (tsx's loader strips the types): `<file> serve <count> <idle>`. */
+function runServer(count: number, idle: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', here, 'serve', String(count), String(idle)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -127,7 +126,7 @@ function lineReader(child: ChildProcess): () => Promise<string> {
 /** The client: starts the server, sends `count` pings, checks each echo, shows a timeout. */
 export async function main(options: EchoOptions = {}): Promise<EchoResult> {
   const { count = 3, timeout = 0.5, idle = 2, attempts = 3, log = console.log } = options;
-  const child = runSelf('serve', [count, idle]);
+  const child = runServer(count, idle);
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const watchdog = setTimeout(() => child.kill('SIGKILL'), (idle + count * attempts * timeout + 20) * 1000);
   const nextLine = lineReader(child);
@@ -194,4 +193,19 @@ export async function main(options: EchoOptions = {}): Promise<EchoResult> {
     client.close();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+}
+
+/** Whether this file is the program being run (not imported). */
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  if (process.argv[2] === 'serve') serve(Number(process.argv[3]), Number(process.argv[4]));
+  else await main();
 }

@@ -1,16 +1,20 @@
 // The examples run: examples/udp-echo.ts (a UDP echo pair with timeouts on
 // 127.0.0.1) and examples/pass-fd.ts (a connected socket handed to a child
 // process with send_fds and served there). Each is run twice: through its
-// exported main() (vitest's transform), and through the exact command its
-// header names, in a child process under a watchdog.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// exported main() in this process, and through the one command its header
+// names (`npx tsx examples/<file>.ts`), in a child process group under a
+// watchdog.
+//
+// The examples import the package as users do ('sockmode': dist/). So does
+// this file, and it imports nothing from lib/ (test/helpers.ts does): the
+// addon is loaded once per process and the copy of the JS layer loaded last
+// registers the error factory, so a second copy would break the examples'
+// `instanceof socket.timeout`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as socket from '../lib/index.js';
+import * as socket from 'sockmode';
 import { main as passFd } from '../examples/pass-fd.js';
 import { serve, main as udpEcho } from '../examples/udp-echo.js';
-import { fdCount, root } from './helpers.js';
+import { exampleStderr, fdCount, headerCommand, run } from './fixtures/examples.js';
 
 let fdsBefore = 0;
 beforeEach(() => {
@@ -20,24 +24,25 @@ afterEach(() => {
   expect(fdCount()).toBe(fdsBefore); // the example closed every socket it opened
 });
 
-/** The run command in an example's header comment. */
-function headerCommand(file: string): string {
-  const text = readFileSync(join(root, 'examples', file), 'utf8');
-  const header = text.slice(0, text.indexOf('*/'));
-  const m = /^\s*\*\s+(node --input-type=module -e ".*")\s*$/m.exec(header);
-  if (!m) throw new Error(`no run command in the header of examples/${file}`);
-  expect(m[1]).toContain(`'./examples/${file}'`);
-  return m[1];
-}
+it('one copy of the JS layer: the errors the addon raises are the classes the examples test against', () => {
+  const [a, b] = socket.socketpair();
+  try {
+    a.settimeout(0.01);
+    expect(() => a.recv(1)).toThrow(socket.timeout);
+    a.setblocking(false);
+    expect(() => a.recv(1)).toThrow(socket.BlockingIOError);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
 
-function runHeader(file: string) {
-  const r = spawnSync('sh', ['-c', headerCommand(file)], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-    killSignal: 'SIGKILL',
-  });
-  if (r.error) throw r.error;
+/** Runs the command in the header of examples/<file>. */
+async function runHeader(file: string) {
+  const command = headerCommand(file);
+  expect(command).toBe(`npx tsx examples/${file}`);
+  const r = await run(command, 60_000);
+  expect(r.killed, 'killed by the watchdog').toBe(false);
   return r;
 }
 
@@ -72,9 +77,9 @@ describe('examples/udp-echo.ts', () => {
     expect(seconds).toBeLessThan(0.3 + 2);
   });
 
-  it('the command in its header runs it', () => {
-    const r = runHeader('udp-echo.ts');
-    expect(r.stderr).toBe('');
+  it('the command in its header runs it', { timeout: 90_000 }, async () => {
+    const r = await runHeader('udp-echo.ts');
+    expect(exampleStderr(r.stderr)).toBe('');
     expect(r.status).toBe(0);
     const out = r.stdout;
     const server = /server listening on 127\.0\.0\.1:(\d+)/.exec(out);
@@ -86,6 +91,7 @@ describe('examples/udp-echo.ts', () => {
     const last = /one more recvfrom: TimeoutError\('timed out'\) after ([\d.]+) s/.exec(out);
     expect(last).not.toBe(null);
     expect(Number(last![1])).toBeGreaterThanOrEqual(0.5);
+    expect(Number(last![1])).toBeLessThan(0.5 + 2);
   });
 });
 
@@ -109,9 +115,9 @@ describe('examples/pass-fd.ts', () => {
     expect(lines.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('the command in its header runs it', () => {
-    const r = runHeader('pass-fd.ts');
-    expect(r.stderr).toBe('');
+  it('the command in its header runs it', { timeout: 90_000 }, async () => {
+    const r = await runHeader('pass-fd.ts');
+    expect(exampleStderr(r.stderr)).toBe('');
     expect(r.status).toBe(0);
     const worker = /worker (\d+) started/.exec(r.stdout);
     expect(worker).not.toBe(null);

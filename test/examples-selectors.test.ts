@@ -1,22 +1,19 @@
 // examples/selector-echo.ts: a selector-based echo server serving many clients
 // from one thread with non-blocking sockets. Runs the command its header
-// documents (in a child, under a watchdog) and the exported main() in process,
-// and checks every client got its own bytes back: the echoed bytes' hash is
-// compared with the hash of that client's payload, computed here.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main, payload, type EchoResult } from '../examples/selector-echo.js';
-
+// documents (`npx tsx examples/selector-echo.ts 50`, in a child process group
+// under a watchdog) and the exported main() in process, and checks every
+// client got its own bytes back: the echoed bytes' hash is compared with the
+// hash of that client's payload, computed here.
+//
 // The example imports the package as a user does ('sockmode', the built dist/).
 // This file imports nothing from lib/ (helpers.ts does): the addon is loaded
 // once per process and the last copy of the error classes to load registers
 // the error factory, so a second copy would break the example's instanceof.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fdCount = () => readdirSync('/proc/self/fd').length;
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main, payload, type EchoResult } from '../examples/selector-echo.js';
+import { fdCount, headerCommand, run } from './fixtures/examples.js';
+
 let fdsBefore = 0;
 beforeEach(() => {
   fdsBefore = fdCount();
@@ -26,7 +23,6 @@ afterEach(() => {
 });
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const source = readFileSync(join(root, 'examples', 'selector-echo.ts'), 'utf8');
 
 /** Every client got exactly its own payload back. */
 function expectEchoed(r: EchoResult, clients: number, size: number) {
@@ -43,22 +39,11 @@ function expectEchoed(r: EchoResult, clients: number, size: number) {
 }
 
 describe('examples/selector-echo.ts', () => {
-  it('the command in its header compiles and runs it: 50 clients, each gets its own bytes back', () => {
-    const m =
-      /^ \*\s+(npx tsc -p tsconfig\.json && (npx tsc .*? && node build\/examples\/selector-echo\.js) 50)$/m.exec(
-        source,
-      );
-    expect(m, 'the header names the command').not.toBeNull();
-    // `npx tsc -p tsconfig.json` (the package build) already ran before the tests; rebuilding
-    // dist/ here would rewrite files other test files are loading, so run the rest.
-    const command = `${m![2]} 50 --json`;
-    const r = spawnSync('bash', ['-c', command], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-      killSignal: 'SIGKILL',
-    });
-    expect(r.error).toBeUndefined();
+  it('the command in its header runs it: 50 clients, each gets its own bytes back', { timeout: 150_000 }, async () => {
+    const command = headerCommand('selector-echo.ts');
+    expect(command).toBe('npx tsx examples/selector-echo.ts 50');
+    const r = await run(`${command} --json`, 120_000);
+    expect(r.killed, 'killed by the watchdog').toBe(false);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const result = JSON.parse(lines[lines.length - 1]) as EchoResult;
