@@ -12,6 +12,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -97,12 +98,15 @@ describe('the package installed from its tarball, with no compiler on PATH', () 
     const npmDir = dirname(
       process.env.npm_execpath ?? run('sh', ['-c', 'command -v npm'], { cwd: root }).stdout.trim(),
     );
-    symlinkSync(process.execPath, join(bin, 'node'));
+    // The node binary itself (/proc/self/exe): under npm run test:asan,
+    // process.execPath is a launcher that preloads the ASan runtime.
+    const realNode = readlinkSync('/proc/self/exe');
+    symlinkSync(realNode, join(bin, 'node'));
     symlinkSync('/bin/sh', join(bin, 'sh')); // npm runs scripts with sh from PATH
     for (const tool of ['npm', 'npx']) {
       const cli = join(npmDir, `${tool}-cli.js`);
       const target = existsSync(cli) ? cli : run('sh', ['-c', `command -v ${tool}`], { cwd: root }).stdout.trim();
-      writeFileSync(join(bin, tool), `#!/bin/sh\nexec "${process.execPath}" "${target}" "$@"\n`, { mode: 0o755 });
+      writeFileSync(join(bin, tool), `#!/bin/sh\nexec "${realNode}" "${target}" "$@"\n`, { mode: 0o755 });
     }
     env = {
       HOME: process.env.HOME,
@@ -133,6 +137,7 @@ describe('the package installed from its tarball, with no compiler on PATH', () 
     for (const p of [
       'package.json',
       'README.md',
+      'LICENSE',
       'bin/sockmode.js',
       'binding.gyp',
       'prebuilds/linux-x64/sockmode.glibc.node',
