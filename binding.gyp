@@ -11,7 +11,8 @@
         "native/select.cc",
         "native/errors.cc",
         "native/socket.cc",
-        "native/sys.cc"
+        "native/sys.cc",
+        "native/views.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

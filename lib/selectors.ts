@@ -267,6 +267,11 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   }
 }
 
+/** The poll(2)/epoll(7) mask for selector events (EVENT_READ, EVENT_WRITE). */
+function fromEvents(events: number, readBit: number, writeBit: number): number {
+  return (events & EVENT_READ ? readBit : 0) | (events & EVENT_WRITE ? writeBit : 0);
+}
+
 /** Both bits other than the write bit mean readable, and the reverse (Python's rule). */
 function toEvents(event: number, readBit: number, writeBit: number): number {
   let events = 0;
@@ -279,7 +284,7 @@ function toEvents(event: number, readBit: number, writeBit: number): number {
 export class PollSelector<T = unknown> extends BaseSelector<T> {
   #poll = new Poll();
   protected _add(fd: number, events: number): void {
-    this.#poll.register(fd, (events & EVENT_READ ? POLLIN : 0) | (events & EVENT_WRITE ? POLLOUT : 0));
+    this.#poll.register(fd, fromEvents(events, POLLIN, POLLOUT));
   }
   protected _remove(fd: number): void {
     try {
@@ -289,7 +294,7 @@ export class PollSelector<T = unknown> extends BaseSelector<T> {
     }
   }
   protected _change(fd: number, _before: number, after: number): void {
-    this.#poll.modify(fd, (after & EVENT_READ ? POLLIN : 0) | (after & EVENT_WRITE ? POLLOUT : 0));
+    this.#poll.modify(fd, fromEvents(after, POLLIN, POLLOUT));
   }
   protected _wait(timeout: number | null): [number, number][] {
     const ms = timeout === null ? null : Math.ceil(timeout * 1e3);
@@ -309,7 +314,7 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
     return this.#epoll.fileno();
   }
   protected _add(fd: number, events: number): void {
-    this.#epoll.register(fd, (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0));
+    this.#epoll.register(fd, fromEvents(events, EPOLLIN, EPOLLOUT));
   }
   protected _remove(fd: number): void {
     try {
@@ -319,7 +324,7 @@ export class EpollSelector<T = unknown> extends BaseSelector<T> {
     }
   }
   protected _change(fd: number, _before: number, after: number): void {
-    this.#epoll.modify(fd, (after & EVENT_READ ? EPOLLIN : 0) | (after & EVENT_WRITE ? EPOLLOUT : 0));
+    this.#epoll.modify(fd, fromEvents(after, EPOLLIN, EPOLLOUT));
   }
   protected _wait(timeout: number | null): [number, number][] {
     const t = timeout === null ? -1 : Math.ceil(timeout * 1e3) * 1e-3;

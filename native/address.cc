@@ -12,6 +12,7 @@
 #include <string>
 
 #include "errors.h"
+#include "views.h"
 
 namespace sockmode {
 
@@ -49,25 +50,13 @@ std::string type_name(Napi::Value v) {
 // The bytes of a TypedArray (a Buffer included), a DataView or an
 // ArrayBuffer; false for anything else.
 bool view_string(Napi::Env env, Napi::Value v, std::string* out) {
-  void* data = nullptr;
-  size_t len = 0;
-  if (v.IsTypedArray()) {
-    // napi_get_typedarray_info, not ta.ArrayBuffer().Data(): the latter fails
-    // (napi_invalid_arg) for a view over a SharedArrayBuffer.
-    napi_typedarray_type type;
-    size_t length = 0;
-    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
-    len = v.As<Napi::TypedArray>().ByteLength();
-  } else if (v.IsDataView()) {
-    if (napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr) != napi_ok) return false;
-  } else if (v.IsArrayBuffer()) {
+  Bytes b{nullptr, 0};
+  if (!try_view_bytes(env, v, &b)) {
+    if (!v.IsArrayBuffer()) return false;
     auto ab = v.As<Napi::ArrayBuffer>();
-    data = ab.Data();
-    len = ab.ByteLength();
-  } else {
-    return false;
+    b = {static_cast<char*>(ab.Data()), ab.ByteLength()};
   }
-  out->assign(static_cast<char*>(data), len);
+  out->assign(b.data, b.len);
   return true;
 }
 

@@ -6,6 +6,7 @@
 
 #include "call.h"
 #include "errors.h"
+#include "views.h"
 
 namespace sockmode {
 
@@ -57,13 +58,12 @@ Napi::Value EpollWait(const Napi::CallbackInfo& info) {
   // The kernel writes straight into the caller's Int32Array, laid out as
   // struct epoll_event (EPOLL_EVENT_INTS ints each; the fd at
   // EPOLL_FD_INT): no allocation and no copy, whatever maxevents is.
-  auto out = info[2].As<Napi::TypedArray>();
-  void* data = static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset();
-  if (reinterpret_cast<uintptr_t>(data) % alignof(epoll_event) != 0)
+  Bytes out = view_bytes(env, info[2]);
+  if (reinterpret_cast<uintptr_t>(out.data) % alignof(epoll_event) != 0)
     throw Napi::RangeError::New(env, "epoll_wait: misaligned event buffer");
-  int max = int(out.ByteLength() / sizeof(epoll_event));
+  int max = int(out.len / sizeof(epoll_event));
   if (max < 1) throw Napi::RangeError::New(env, "maxevents must be greater than 0");
-  auto* events = static_cast<epoll_event*>(data);
+  auto* events = reinterpret_cast<epoll_event*>(out.data);
   int n = wait_until(d, [&](int ms) { return sys::epoll_wait(epfd, events, max, ms); });
   return Napi::Number::New(env, int(check(env, n, "epoll_wait")));
 }

@@ -15,6 +15,7 @@
 #include "call.h"
 #include "errors.h"
 #include "sys.h"
+#include "views.h"
 
 namespace sockmode {
 
@@ -41,47 +42,6 @@ int int_arg(const Napi::CallbackInfo& info, size_t i) {
 }
 Deadline deadline_arg(const Napi::CallbackInfo& info) {
   return Deadline::after(info[1].As<Napi::Number>().DoubleValue());
-}
-
-struct Bytes {
-  char* data;
-  size_t len;
-};
-
-size_t element_size(napi_typedarray_type t) {
-  switch (t) {
-    case napi_int16_array:
-    case napi_uint16_array:
-      return 2;
-    case napi_int32_array:
-    case napi_uint32_array:
-    case napi_float32_array:
-      return 4;
-    case napi_float64_array:
-    case napi_bigint64_array:
-    case napi_biguint64_array:
-      return 8;
-    default:
-      return 1;
-  }
-}
-
-// The memory of a Buffer, any TypedArray view or a DataView (the JS layer has
-// already turned anything else into Python's TypeError).
-Bytes view_bytes(napi_env env, napi_value v) {
-  bool is = false;
-  void* data = nullptr;
-  size_t len = 0;
-  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
-    napi_typedarray_type t;
-    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, nullptr), Bytes{});
-    return {static_cast<char*>(data), len * element_size(t)};
-  }
-  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
-    NAPI_THROW_IF_FAILED(env, napi_get_dataview_info(env, v, &len, &data, nullptr, nullptr), Bytes{});
-    return {static_cast<char*>(data), len};
-  }
-  throw Napi::TypeError::New(env, "a bytes-like object is required");
 }
 
 Bytes bytes_arg(const Napi::CallbackInfo& info, size_t i) {

@@ -42,14 +42,8 @@ logs=$out/logs
 
 t0=$SECONDS
 echo "== asan: building the addon with -fsanitize=address,undefined in $src"
-rm -rf "$src" "$logs" "$out/bin"
-mkdir -p "$src" "$logs" "$out/bin"
-cp binding.gyp "$src/"
-cp -R native "$src/native"
-if [ -n "${SOCKMODE_ASAN_PATCH:-}" ]; then
-  echo "== asan: applying $SOCKMODE_ASAN_PATCH to the build copy"
-  patch -d "$src" -p1 <"$SOCKMODE_ASAN_PATCH"
-fi
+rm -rf "$logs" "$out/bin"
+mkdir -p "$logs" "$out/bin"
 
 # Debug info for readable reports; every UB check fatal. float-cast-overflow
 # (a double out of range cast to an integer) is UB that GCC's "undefined" set
@@ -57,20 +51,9 @@ fi
 # which that check needs.
 san="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all -fno-sanitize=vptr -g"
 san_ld="-fsanitize=address,undefined -static-libubsan -Wl,-Bsymbolic-functions"
-# Node's headers: the nodedir npm is configured with, else the ones beside this node.
-nodedir=${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}
-if [ -z "$nodedir" ] || [ "$nodedir" = undefined ] || [ "$nodedir" = null ]; then
-  nodedir=$(dirname "$(dirname "$(command -v node)")")
-fi
-gyp_args=()
-[ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=(--nodedir="$nodedir")
-(
-  cd "$src"
-  # binding.gyp's include_dirs runs `node -p "require('node-addon-api')..."` here.
-  export NODE_PATH="$root/node_modules"
-  CFLAGS="$san" CXXFLAGS="$san" LDFLAGS="$san_ld" \
-    node "$root/node_modules/node-gyp/bin/node-gyp.js" rebuild "${gyp_args[@]}" --jobs="$(nproc)" >"$out/build.log" 2>&1
-) || { cat "$out/build.log"; echo "asan: the sanitized build failed"; exit 1; }
+# shellcheck source=scripts/build-copy.sh
+. "$root/scripts/build-copy.sh"
+CFLAGS="$san" CXXFLAGS="$san" LDFLAGS="$san_ld" build_copy asan "$src" "${SOCKMODE_ASAN_PATCH:-}" "$out/build.log" || exit 1
 addon=$src/build/Release/sockmode.node
 readelf -d "$addon" | grep -q 'libasan' || { echo "asan: $addon is not linked against libasan"; exit 1; }
 echo "== asan: built $addon in $((SECONDS - t0)) s"

@@ -26,26 +26,10 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 1; }
 
 t0=$SECONDS
 echo "== valgrind: building the addon with -g in $src"
-rm -rf "$src"
-mkdir -p "$src"
-cp binding.gyp "$src/"
-cp -R native "$src/native"
-if [ -n "${SOCKMODE_VALGRIND_PATCH:-}" ]; then
-  echo "== valgrind: applying $SOCKMODE_VALGRIND_PATCH to the build copy"
-  patch -d "$src" -p1 <"$SOCKMODE_VALGRIND_PATCH"
-fi
-nodedir=${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}
-if [ -z "$nodedir" ] || [ "$nodedir" = undefined ] || [ "$nodedir" = null ]; then
-  nodedir=$(dirname "$(dirname "$(command -v node)")")
-fi
-gyp_args=()
-[ -f "$nodedir/include/node/node_api.h" ] && gyp_args+=(--nodedir="$nodedir")
-(
-  cd "$src"
-  export NODE_PATH="$root/node_modules"
-  CFLAGS="-g -O1 -fno-omit-frame-pointer" CXXFLAGS="-g -O1 -fno-omit-frame-pointer" \
-    node "$root/node_modules/node-gyp/bin/node-gyp.js" rebuild "${gyp_args[@]}" --jobs="$(nproc)" >"$out/build.log" 2>&1
-) || { cat "$out/build.log"; echo "valgrind: the build failed"; exit 1; }
+# shellcheck source=scripts/build-copy.sh
+. "$root/scripts/build-copy.sh"
+CFLAGS="-g -O1 -fno-omit-frame-pointer" CXXFLAGS="-g -O1 -fno-omit-frame-pointer" \
+  build_copy valgrind "$src" "${SOCKMODE_VALGRIND_PATCH:-}" "$out/build.log" || exit 1
 addon=$src/build/Release/sockmode.node
 echo "== valgrind: built $addon in $((SECONDS - t0)) s"
 
